@@ -1,0 +1,136 @@
+"""The ``proxyml`` command line.
+
+Verbs: ``run`` (train + embed + score + evaluate + report), ``train``, ``embed``, ``score``,
+``evaluate``, ``check`` (validate a recipe) and ``tasks``. Heavy libraries (torch, Lightning)
+are imported only by the verbs that need them. A bad recipe or bad arguments print a clear
+message, no traceback, and exit with code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from proxyml.errors import ProxymlError
+
+EXIT_USAGE = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="proxyml",
+        description="Train a self-supervised proxy model and find out whether it predicts your labels.",
+    )
+    parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
+    verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
+
+    def recipe_verb(name: str, help_text: str) -> argparse.ArgumentParser:
+        sub = verbs.add_parser(name, help=help_text, description=help_text)
+        sub.add_argument("recipe", help="path to a YAML recipe")
+        sub.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                         help="override a recipe value, e.g. --set trainer.max_epochs=3 (repeatable)")
+        return sub
+
+    for name, help_text in (("run", "train, embed, score, evaluate and write the report"),
+                            ("train", "train the pretext model only (checkpoints in the run folder)")):
+        sub = recipe_verb(name, help_text)
+        sub.add_argument("--resume", action="store_true", help="continue from the run's last checkpoint")
+    recipe_verb("check", "validate a recipe without running it")
+
+    for name, help_text in (("embed", "write embeddings (Parquet, keyed by id) with a trained run"),
+                            ("score", "write proxy scores (CSV, keyed by id) with a trained run")):
+        sub = verbs.add_parser(name, help=help_text, description=help_text)
+        sub.add_argument("run_dir", help="a run folder written by `proxyml run` or `proxyml train`")
+        sub.add_argument("--data", help="another data source to apply the model to (default: the run's)")
+        sub.add_argument("--out", help="output file (default: inside the run folder)")
+
+    sub = verbs.add_parser("evaluate", help="recompute a run's report from its saved embeddings and scores",
+                           description="Recompute a run's report, e.g. with new labels: "
+                           "--set labels.source=new.csv --set labels.target=churn")
+    sub.add_argument("run_dir")
+    sub.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+
+    verbs.add_parser("tasks", help="list registered pretext tasks")
+    return parser
+
+
+def _configure_logging(quiet: bool) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("proxyml: %(message)s"))
+    logger = logging.getLogger("proxyml")
+    logger.handlers[:] = [handler]
+    logger.setLevel(logging.WARNING if quiet else logging.INFO)
+    logger.propagate = False
+
+
+def _summarise(report: dict) -> str:
+    lines = []
+    proxy = report.get("proxy_score")
+    if proxy:
+        lines.append(f"proxy score AUC {proxy['auc']:.3f} [{proxy['ci'][0]:.3f}, {proxy['ci'][1]:.3f}] "
+                     f"(p={proxy['p_value']:.3g}): {proxy['statement']}")
+    probes = (report.get("probes") or {}).get("methods", {})
+    for method, budgets in probes.items():
+        cells = ", ".join(f"{b}: {r['auc_mean']:.3f}±{r['auc_std']:.3f}" for b, r in budgets.items())
+        lines.append(f"  probe AUC {method:<24} {cells}")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    _configure_logging(args.quiet)
+    try:
+        return _dispatch(args)
+    except (ProxymlError, FileNotFoundError) as exc:
+        print(f"proxyml {args.verb}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print(f"proxyml {args.verb}: interrupted; `proxyml {args.verb} ... --resume` continues "
+              "from the last checkpoint", file=sys.stderr)
+        return 130
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.verb == "tasks":
+        from proxyml.registry import list_tasks
+
+        for name, summary in list_tasks().items():
+            print(f"{name:<32} {summary}")
+        return 0
+    if args.verb in {"run", "train", "check"}:
+        from proxyml.recipe import load_recipe
+
+        recipe = load_recipe(args.recipe, args.set)
+        if args.verb == "check":
+            print(f"{args.recipe}: ok ({recipe.task.name} on {recipe.data.source}, "
+                  f"encoder {recipe.encoder_name})")
+            return 0
+        from proxyml import pipeline
+
+        if args.verb == "train":
+            _, fit, _ = pipeline.train(recipe, resume=args.resume)
+            print(f"trained {fit.epochs} epochs; checkpoint: {fit.checkpoint}")
+            return 0
+        result = pipeline.run(recipe, resume=args.resume)
+        summary = _summarise(result.report)
+        if summary:
+            print(summary)
+        print(f"report: {result.output_dir / 'report.html'}")
+        return 0
+    from proxyml import runs
+
+    if args.verb == "embed":
+        print(f"embeddings: {runs.embed(args.run_dir, args.data, args.out)}")
+    elif args.verb == "score":
+        print(f"proxy scores: {runs.score(args.run_dir, args.data, args.out)}")
+    elif args.verb == "evaluate":
+        report = runs.evaluate(args.run_dir, args.set)
+        print(_summarise(report))
+        print(f"report: {args.run_dir}/report.html")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

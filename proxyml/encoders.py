@@ -1,0 +1,59 @@
+"""The encoder contract: ``forward(x) -> (B, embed_dim)``.
+
+Each modality registers its encoders in :data:`proxyml.registry.ENCODERS`. An encoder is
+built from the data's ``spec`` (what the reader learned about the input, e.g. the number of
+channels) and its validated parameters.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import torch
+from torch import nn
+
+from proxyml.params import Params, validate_params
+from proxyml.registry import ENCODERS
+
+
+class Encoder(nn.Module):
+    """Base class of encoders.
+
+    Subclasses set ``Params`` (a :class:`proxyml.params.Params` model), ``modality`` and
+    ``embed_dim``, and implement :meth:`forward`. Encoders with per-position outputs (time
+    steps, tokens) also implement :meth:`forward_sequence`.
+    """
+
+    Params: ClassVar[type[Params]] = Params
+    modality: ClassVar[str] = ""
+    registry_name: ClassVar[str] = ""
+    embed_dim: int
+
+    def __init__(self, spec: dict[str, Any], params: Params) -> None:
+        super().__init__()
+        self.spec = dict(spec)
+        self.params = params
+
+    @classmethod
+    def test_params(cls) -> list[dict[str, Any]]:
+        """Small parameter sets the conformance suite builds this encoder with."""
+        return [{}]
+
+    @classmethod
+    def test_spec(cls) -> dict[str, Any]:
+        """A small input spec for the conformance suite."""
+        raise NotImplementedError(f"{cls.__name__} must define test_spec() for the test suite")
+
+    @classmethod
+    def test_input(cls, spec: dict[str, Any], batch_size: int, generator: torch.Generator) -> torch.Tensor:
+        """A random input batch matching ``spec``, for the conformance suite."""
+        raise NotImplementedError(f"{cls.__name__} must define test_input() for the test suite")
+
+    def forward_sequence(self, x: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError(f"{type(self).__name__} has no per-position output")
+
+
+def create_encoder(name: str, spec: dict[str, Any], params: dict[str, Any] | None = None) -> Encoder:
+    """Build the encoder registered as ``name`` for inputs described by ``spec``."""
+    cls = ENCODERS.get(name)
+    return cls(spec, validate_params(cls.Params, params, "encoder.params"))

@@ -1,0 +1,56 @@
+"""Time-series modality: readers, a 1-D conv encoder, two pretext tasks, MiniRocket baseline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+from pydantic import Field
+
+from proxyml.data import SampleSet
+from proxyml.modality import Modality
+from proxyml.modalities.timeseries import baselines, encoders, tasks
+from proxyml.modalities.timeseries.io import read_series, read_sktime_labels
+from proxyml.params import Params
+from proxyml.registry import MODALITIES
+
+
+class SeriesReaderParams(Params):
+    split: Literal["all", "train", "test"] = Field(
+        "all", description="for sktime: sources, which part of the bundled data set to read"
+    )
+    length: int | None = Field(None, ge=9, description="target length (default: longest / shortest series)")
+    length_policy: Literal["pad", "crop"] = "pad"
+    normalize: Literal["dataset", "series", "none"] = "dataset"
+    id_column: str = "id"
+    time_column: str = "time"
+    value_columns: list[str] | None = None
+    format: Literal["wide", "long"] | None = None
+
+
+@MODALITIES.register("timeseries")
+class TimeSeriesModality(Modality):
+    """Univariate or multivariate series ``(C, L)``."""
+
+    ReaderParams = SeriesReaderParams
+    default_encoder = "timeseries.conv1d"
+    default_baselines = ("timeseries.minirocket",)
+
+    def read(
+        self,
+        source: str,
+        params: Params,
+        *,
+        base_dir: Path | None = None,
+        preprocessing: dict[str, Any] | None = None,
+    ) -> SampleSet:
+        return read_series(source, **params.model_dump(), base_dir=base_dir, preprocessing=preprocessing)
+
+    def read_label_source(self, source: str, params: Params) -> pd.DataFrame | None:
+        if not source.startswith("sktime:"):
+            return None
+        return read_sktime_labels(source.removeprefix("sktime:"), split=params.split)  # type: ignore[attr-defined]
+
+
+__all__ = ["TimeSeriesModality", "SeriesReaderParams", "baselines", "encoders", "tasks"]

@@ -1,0 +1,635 @@
+"""Read time series from sktime's bundled data sets and from files into a :class:`SeriesSampleSet`.
+
+Sources:
+
+- ``"sktime:<Name>"``: a UCR/UEA data set shipped inside sktime (never downloaded); ids are
+  ``"train-0000"``, ``"test-0149"``, ...
+- ``.ts`` (sktime's text format), ``.npz`` (key ``X`` of shape ``(n, C, L)`` or ``(n, L)``,
+  optional string ``ids``), ``.npy`` (same shapes, memory-mapped); ids are row numbers unless
+  the ``.npz`` holds ``ids``.
+- ``.csv`` / ``.parquet`` tables, wide (an id column and one column per step) or long (id, time
+  and one column per channel); long form is detected by the presence of the time column.
+
+Every change made on the way in is stated in ``notes`` and every dropped series is listed in
+``skipped`` (see :mod:`proxyml.modalities.timeseries.cleaning`).
+
+Example:
+    >>> data = read_series("sktime:GunPoint", split="train")  # doctest: +SKIP
+    >>> len(data), data.spec, data.ids[0]  # doctest: +SKIP
+    (50, {'channels': 1, 'length': 150}, 'train-0000')
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections import Counter
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from proxyml.data import ArraySampleSet, SkippedSample
+from proxyml.errors import DataError
+from proxyml.modalities.timeseries import cleaning
+
+SPLITS = ("all", "train", "test")
+LENGTH_POLICIES = ("pad", "crop")
+NORMALIZATIONS = ("dataset", "series", "none")
+SUPPORTED_EXTENSIONS = (".ts", ".npz", ".npy", ".csv", ".parquet")
+BUNDLED_SKTIME_DATASETS: tuple[str, ...] = (
+    "ACSF1",
+    "ArrowHead",
+    "BasicMotions",
+    "Covid3Month",
+    "GunPoint",
+    "ItalyPowerDemand",
+    "JapaneseVowels",
+    "OSULeaf",
+    "PLAID",
+    "Tecator",
+    "UnitTest",
+)
+"""Data sets whose ``_TRAIN.ts`` and ``_TEST.ts`` files ship inside sktime 1.2 (read offline)."""
+
+
+class SeriesSampleSet(ArraySampleSet):
+    """Equal-length series ``(C, L)``; ``dataset[i]["x"]`` is a float32 tensor ``(C, L)``.
+
+    ``array`` is ``(n, C, L)``: an in-memory float32 array holding normalised values, or a
+    read-only ``numpy.memmap`` of raw values when ``normalize_on_load`` is set, in which case
+    :meth:`load` and :meth:`raw` normalise each sample as it is read. Use those two methods
+    rather than ``array`` to get model inputs.
+
+    Attributes:
+        preprocessing: the JSON-able values needed to read new data the same way:
+            ``normalize``, ``mean``/``std`` (per channel, or ``None``), ``length``,
+            ``length_policy`` and ``channels``. Pass it back to :func:`read_series`.
+        normalize_on_load: whether normalisation is applied lazily in :meth:`load`/:meth:`raw`.
+    """
+
+    modality = "timeseries"
+
+    def __init__(
+        self,
+        array: np.ndarray,
+        ids: Sequence[str],
+        *,
+        source: str,
+        preprocessing: dict[str, Any] | None = None,
+        normalize_on_load: bool = False,
+        metadata: pd.DataFrame | None = None,
+        skipped: list[SkippedSample] | None = None,
+        notes: list[str] | None = None,
+    ) -> None:
+        if array.ndim != 3:
+            raise ValueError(f"{source}: expected an array (n, C, L), got shape {array.shape}")
+        _, channels, length = array.shape
+        super().__init__(
+            array,
+            ids,
+            spec={"channels": int(channels), "length": int(length)},
+            source=source,
+            metadata=metadata,
+            skipped=skipped,
+            notes=notes,
+        )
+        self.preprocessing: dict[str, Any] = dict(
+            preprocessing
+            or {
+                "normalize": "none",
+                "mean": None,
+                "std": None,
+                "length": int(length),
+                "length_policy": "pad",
+                "channels": int(channels),
+            }
+        )
+        self.normalize_on_load = normalize_on_load
+
+    def load(self, index: int) -> torch.Tensor:
+        """Sample ``index`` as a float32 tensor ``(C, L)``."""
+        return torch.from_numpy(self.raw([index])[0])
+
+    def raw(self, indices: Sequence[int]) -> np.ndarray:
+        """Samples ``indices`` as a new float32 array ``(k, C, L)``."""
+        # fancy indexing copies, so normalising in place never touches ``array``
+        x = np.asarray(self.array[np.asarray(indices, dtype=np.int64)], dtype=np.float32)
+        if self.normalize_on_load:
+            cleaning.normalize_array(x, self.preprocessing, in_place=True)
+        return x
+
+
+def read_series(
+    source: str,
+    *,
+    split: str = "all",
+    length: int | None = None,
+    length_policy: str = "pad",
+    normalize: str = "dataset",
+    id_column: str = "id",
+    time_column: str = "time",
+    value_columns: list[str] | None = None,
+    format: str | None = None,
+    base_dir: str | Path | None = None,
+    preprocessing: dict[str, Any] | None = None,
+) -> SeriesSampleSet:
+    """Read, clean and normalise the series of ``source``.
+
+    Args:
+        source: ``"sktime:<Name>"`` (see :data:`BUNDLED_SKTIME_DATASETS`) or a file path
+            (``.ts``, ``.npz``, ``.npy``, ``.csv``, ``.parquet``).
+        split: for ``sktime:`` sources, ``"all"`` (train then test), ``"train"`` or ``"test"``.
+        length: target length; default the longest (pad) or shortest (crop) series.
+        length_policy: ``"pad"`` (repeat each channel's last value) or ``"crop"`` (keep the
+            first ``length`` steps).
+        normalize: ``"dataset"`` (per-channel mean/std of this data), ``"series"`` (z-normalise
+            each series per channel) or ``"none"``.
+        id_column: table column naming each series.
+        time_column: table column ordering the steps of a long table.
+        value_columns: long tables: the channel columns (default: the numeric columns other
+            than id/time); wide tables: the step columns (default: all but the id).
+        format: ``"wide"`` or ``"long"`` to override the detection for tables.
+        base_dir: folder that relative paths are resolved against (the recipe's folder).
+        preprocessing: the ``preprocessing`` of a previously read set; its length, length
+            policy, normalisation and mean/std are reused instead of being fitted again.
+
+    Returns:
+        A :class:`SeriesSampleSet` of ``(C, L)`` float32 series with ``notes`` and ``skipped``.
+
+    Raises:
+        FileNotFoundError: the file does not exist (the message names it and ``base_dir``).
+        DataError: bad arguments, an unreadable file, no usable series, too-short series or
+            a channel count that does not match ``preprocessing``.
+    """
+    _check_choice("split", split, SPLITS)
+    _check_choice("length_policy", length_policy, LENGTH_POLICIES)
+    _check_choice("normalize", normalize, NORMALIZATIONS)
+    if length is not None and length < cleaning.MIN_LENGTH:
+        raise DataError(
+            f"The 'length' parameter of read_series must be at least {cleaning.MIN_LENGTH} "
+            f"(the encoder and the MiniRocket baseline need it). Got {length} instead."
+        )
+    length, length_policy, normalize = _stored_choices(preprocessing, length, length_policy, normalize)
+    if source.startswith("sktime:"):
+        name = bundled_name(source.removeprefix("sktime:"))
+        origin = f"sktime:{name}"
+        series: np.ndarray | list[np.ndarray]
+        series, ids = _read_bundled(name, split)
+        skipped: list[SkippedSample] = []
+        notes: list[str] = []
+    else:
+        if split != "all":
+            raise DataError(f"{source}: split={split!r} only applies to sktime: sources.")
+        path = _resolve(source, base_dir)
+        origin = str(path)
+        if format is not None and path.suffix.lower() not in (".csv", ".parquet"):
+            raise DataError(f"{path}: format={format!r} only applies to .csv and .parquet tables.")
+        if path.suffix.lower() == ".npy":
+            lazy = _read_npy_lazy(path, length, length_policy, normalize, preprocessing)
+            if lazy is not None:
+                return lazy
+        series, ids, skipped, notes = _read_file(path, id_column, time_column, value_columns, format)
+    cleaned = cleaning.clean_series(series, ids, source=origin, length=length, length_policy=length_policy)
+    fitted = cleaning.fit_preprocessing(
+        cleaned.array, normalize=normalize, length_policy=length_policy, stored=preprocessing, source=origin
+    )
+    cleaning.normalize_array(cleaned.array, fitted, in_place=True)
+    all_notes = notes + cleaned.notes + cleaning.normalization_notes(fitted, preprocessing)
+    return SeriesSampleSet(
+        cleaned.array,
+        cleaned.ids,
+        source=origin,
+        preprocessing=fitted,
+        skipped=skipped + cleaned.skipped,
+        notes=all_notes,
+    )
+
+
+def read_sktime_labels(name: str, split: str = "all") -> pd.DataFrame:
+    """The class labels of a bundled sktime data set.
+
+    Args:
+        name: a name in :data:`BUNDLED_SKTIME_DATASETS` (``"sktime:"`` prefix allowed).
+        split: ``"all"``, ``"train"`` or ``"test"``.
+
+    Returns:
+        Columns ``id`` (the ids :func:`read_series` gives) and ``class`` (labels as strings;
+        for the regression sets Covid3Month and Tecator, the target as a string).
+    """
+    _check_choice("split", split, SPLITS)
+    name = bundled_name(name.removeprefix("sktime:"))
+    frames = []
+    for part in _parts(split):
+        _, labels = _load_bundled_part(name, part)
+        ids = [f"{part}-{i:04d}" for i in range(len(labels))]
+        frames.append(pd.DataFrame({"id": ids, "class": [str(y) for y in labels]}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def bundled_name(name: str) -> str:
+    """The canonical spelling of a bundled data set name, or a :class:`DataError`.
+
+    Example:
+        >>> bundled_name("gunpoint")
+        'GunPoint'
+    """
+    by_lower = {known.lower(): known for known in BUNDLED_SKTIME_DATASETS}
+    if name.lower() not in by_lower:
+        raise DataError(
+            f"'sktime:{name}' is not a data set bundled with sktime, and proxyml does not "
+            f"download data. Bundled: {', '.join(BUNDLED_SKTIME_DATASETS)}. For another "
+            "UCR/UEA data set, download its .ts files and give their path instead."
+        )
+    return by_lower[name.lower()]
+
+
+def _check_choice(name: str, value: object, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise DataError(
+            f"The {name!r} parameter of read_series must be one of {', '.join(allowed)}. "
+            f"Got {value!r} instead."
+        )
+
+
+def _stored_choices(
+    preprocessing: dict[str, Any] | None, length: int | None, length_policy: str, normalize: str
+) -> tuple[int | None, str, str]:
+    """Length, length policy and normalisation to use: the stored ones when given."""
+    if preprocessing is None:
+        return length, length_policy, normalize
+    missing = [k for k in ("normalize", "length", "length_policy") if k not in preprocessing]
+    if preprocessing.get("normalize") == "dataset":
+        missing += [k for k in ("mean", "std") if preprocessing.get(k) is None]
+    if missing:
+        raise DataError(f"The stored preprocessing lacks {missing}; got keys {sorted(preprocessing)}.")
+    stored_length = int(preprocessing["length"])
+    if length is not None and length != stored_length:
+        raise DataError(
+            f"length={length} conflicts with the stored preprocessing (length {stored_length}); "
+            "new data must be read at the length the model was trained on."
+        )
+    _check_choice("length_policy", preprocessing["length_policy"], LENGTH_POLICIES)
+    _check_choice("normalize", preprocessing["normalize"], NORMALIZATIONS)
+    return stored_length, preprocessing["length_policy"], preprocessing["normalize"]
+
+
+def _resolve(source: str, base_dir: str | Path | None) -> Path:
+    path = Path(source).expanduser()
+    if not path.is_absolute() and base_dir is not None:
+        path = Path(base_dir).expanduser() / path
+    if not path.is_file():
+        where = f" (relative paths are resolved against {base_dir})" if base_dir is not None else ""
+        raise FileNotFoundError(f"Time-series file not found: {path}{where}")
+    if path.suffix.lower() not in SUPPORTED_EXTENSIONS:
+        raise DataError(
+            f"{path}: unsupported file type {path.suffix or '(none)'!r}; time series can be "
+            f"read from {', '.join(SUPPORTED_EXTENSIONS)} files or 'sktime:<Name>'."
+        )
+    return path
+
+
+def _read_file(
+    path: Path, id_column: str, time_column: str, value_columns: list[str] | None, format: str | None
+) -> tuple[np.ndarray | list[np.ndarray], list[str], list[SkippedSample], list[str]]:
+    """Raw series ``(n, C, L)`` or ``[(C, L_i)]``, ids, skipped rows and notes of a file."""
+    suffix = path.suffix.lower()
+    if suffix in (".csv", ".parquet"):
+        return _read_table(path, id_column, time_column, value_columns, format)
+    if suffix == ".ts":
+        series, _ = _parse_ts(path)
+        return series, [str(i) for i in range(len(series))], [], []
+    if suffix == ".npz":
+        array, ids = _read_npz(path)
+        return array, ids, [], []
+    array = _as_3d(np.load(path, allow_pickle=False), path, "the array")
+    return (
+        array,
+        [str(i) for i in range(len(array))],
+        [],
+        [f"Read {path.name} into memory (not memory-mapped) because it has missing values or needs padding."],
+    )
+
+
+def _read_npz(path: Path) -> tuple[np.ndarray, list[str]]:
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            if "X" not in archive.files:
+                raise DataError(f"{path}: an .npz needs an array 'X' (n, C, L); found {archive.files}.")
+            array = _as_3d(archive["X"], path, "'X'")
+            ids = [str(i) for i in archive["ids"]] if "ids" in archive.files else None
+    except ValueError as exc:
+        if isinstance(exc, DataError):
+            raise
+        raise DataError(
+            f"{path}: cannot read ({exc}); store numbers for 'X' and strings for 'ids', "
+            "e.g. np.savez(path, X=x, ids=np.array(ids, dtype=str))."
+        ) from exc
+    if ids is None:
+        return array, [str(i) for i in range(len(array))]
+    if len(ids) != len(array):
+        raise DataError(f"{path}: 'ids' has {len(ids)} entries but 'X' has {len(array)} series.")
+    duplicates = sorted(i for i, count in Counter(ids).items() if count > 1)
+    if duplicates:
+        raise DataError(f"{path}: 'ids' repeats {len(duplicates)} ids, e.g. {duplicates[:5]}.")
+    return array, ids
+
+
+def _as_3d(array: np.ndarray, path: Path, what: str) -> np.ndarray:
+    """View ``(n, L)`` as ``(n, 1, L)``; check the shape and dtype of ``(n, C, L)``."""
+    if array.dtype.kind not in "biuf":
+        raise DataError(f"{path}: {what} must hold numbers, got dtype {array.dtype}.")
+    if array.ndim == 2:
+        return array[:, None, :]
+    if array.ndim != 3:
+        raise DataError(f"{path}: {what} must have shape (n, C, L) or (n, L), got {array.shape}.")
+    return array
+
+
+def _read_npy_lazy(
+    path: Path,
+    length: int | None,
+    length_policy: str,
+    normalize: str,
+    preprocessing: dict[str, Any] | None,
+) -> SeriesSampleSet | None:
+    """Wrap an ``.npy`` memory-mapped, or return ``None`` when it needs an in-memory copy.
+
+    A copy is needed when the kept steps have missing values or the series must be padded;
+    otherwise cropping is a view and normalisation happens as samples are loaded.
+    """
+    try:
+        array = _as_3d(np.load(path, mmap_mode="r", allow_pickle=False), path, "the array")
+    except ValueError as exc:
+        if isinstance(exc, DataError):
+            raise
+        raise DataError(f"{path}: cannot memory-map this .npy ({exc}).") from exc
+    lengths = np.full(len(array), array.shape[2], dtype=np.int64)
+    if len(array) == 0 or (length is not None and length > array.shape[2]):
+        return None
+    target = cleaning.target_length(lengths, length, length_policy, str(path))
+    view = array[:, :, :target]
+    if cleaning.has_missing(view):
+        return None
+    fitted = cleaning.fit_preprocessing(
+        view, normalize=normalize, length_policy=length_policy, stored=preprocessing, source=str(path)
+    )
+    notes = cleaning.length_notes(lengths, target, length_policy)
+    notes.append(f"Kept {path.name} memory-mapped; samples are read from disk as they are needed.")
+    notes += cleaning.normalization_notes(fitted, preprocessing)
+    ids = [str(i) for i in range(len(view))]
+    return SeriesSampleSet(
+        view, ids, source=str(path), preprocessing=fitted, normalize_on_load=normalize != "none", notes=notes
+    )
+
+
+def _parts(split: str) -> tuple[str, ...]:
+    return ("train", "test") if split == "all" else (split,)
+
+
+def _read_bundled(name: str, split: str) -> tuple[list[np.ndarray], list[str]]:
+    series: list[np.ndarray] = []
+    ids: list[str] = []
+    for part in _parts(split):
+        part_series, _ = _load_bundled_part(name, part)
+        series += part_series
+        ids += [f"{part}-{i:04d}" for i in range(len(part_series))]
+    return series, ids
+
+
+@lru_cache(maxsize=8)
+def _load_bundled_part(name: str, part: str) -> tuple[list[np.ndarray], tuple[str, ...]]:
+    """Series ``[(C, L_i)]`` (read-only) and labels of ``<name>_<PART>.ts`` inside sktime."""
+    spec = importlib.util.find_spec("sktime")
+    if spec is None or spec.origin is None:
+        raise DataError("sktime: sources need the sktime package, which is not installed.")
+    path = Path(spec.origin).parent / "datasets" / "data" / name / f"{name}_{part.upper()}.ts"
+    if not path.is_file():
+        raise DataError(f"sktime:{name}: {path} is missing from the installed sktime package.")
+    series, labels = _parse_ts(path)
+    for x in series:
+        x.flags.writeable = False
+    return series, tuple(str(y) for y in labels)
+
+
+def _parse_ts(path: Path) -> tuple[list[np.ndarray], list[str]]:
+    """Series ``[(C, L_i)]`` and labels (empty without class labels) of a ``.ts`` file."""
+    from sktime.datasets import load_from_tsfile_to_dataframe
+
+    try:
+        loaded = load_from_tsfile_to_dataframe(str(path), return_separate_X_and_y=True)
+    except (OSError, ValueError, TypeError) as exc:
+        raise DataError(f"{path}: cannot read as a .ts file: {exc}") from exc
+    frame, labels = loaded if isinstance(loaded, tuple) else (loaded, [])
+    series = [_channels_to_array(list(row)) for row in frame.itertuples(index=False)]
+    return series, [str(y) for y in labels]
+
+
+def _channels_to_array(cells: list[Any]) -> np.ndarray:
+    """``(C, L)`` float64 from one series per channel; shorter channels end in NaN."""
+    channels = [np.asarray(cell, dtype=np.float64) for cell in cells]
+    steps = max(len(c) for c in channels)
+    out = np.full((len(channels), steps), np.nan)
+    for row, values in zip(out, channels, strict=True):
+        row[: len(values)] = values
+    return out
+
+
+def _read_table(
+    path: Path, id_column: str, time_column: str, value_columns: list[str] | None, format: str | None
+) -> tuple[np.ndarray | list[np.ndarray], list[str], list[SkippedSample], list[str]]:
+    """Raw series of a wide or long ``.csv``/``.parquet`` table, its ids, skipped rows, notes."""
+    if format not in (None, "wide", "long"):
+        raise DataError(f"The 'format' parameter of read_series must be wide or long. Got {format!r}.")
+    try:
+        if path.suffix.lower() == ".csv":
+            frame = pd.read_csv(path, dtype={id_column: str})  # keep ids such as "007" intact
+        else:
+            frame = pd.read_parquet(path)
+    except (ValueError, OSError) as exc:
+        raise DataError(f"{path}: cannot read the table: {exc}") from exc
+    if id_column not in frame.columns:
+        raise DataError(
+            f"{path}: no id column {id_column!r}; the columns are {_names(frame.columns)}. "
+            "Set id_column to the column that names each series."
+        )
+    missing_id = frame[id_column].isna().to_numpy()
+    skipped = [
+        SkippedSample(f"<row {row}>", str(path), f"empty {id_column!r} cell")
+        for row in np.flatnonzero(missing_id)
+    ]
+    notes = [f"Skipped {len(skipped)} rows with an empty {id_column!r} cell."] if skipped else []
+    frame = frame.loc[~missing_id].reset_index(drop=True)
+    frame[id_column] = frame[id_column].astype(str)
+    series: np.ndarray | list[np.ndarray]
+    if format == "long" or (format is None and time_column in frame.columns):
+        series, ids, more_skipped, more_notes = _read_long(frame, path, id_column, time_column, value_columns)
+    else:
+        series, ids, more_skipped, more_notes = _read_wide(frame, path, id_column, time_column, value_columns)
+    return series, ids, skipped + more_skipped, notes + more_notes
+
+
+def _read_wide(
+    frame: pd.DataFrame, path: Path, id_column: str, time_column: str, value_columns: list[str] | None
+) -> tuple[np.ndarray, list[str], list[SkippedSample], list[str]]:
+    """One row per series: ``(n, 1, L)`` from the step columns (all but the id, in file order)."""
+    steps = value_columns or [c for c in frame.columns if c != id_column]
+    _require_columns(frame, steps, path)
+    if not steps:
+        raise DataError(f"{path}: the wide table has no step columns besides {id_column!r}.")
+    repeated = frame[id_column][frame[id_column].duplicated()].unique().tolist()
+    if repeated:
+        raise DataError(
+            f"{path}: ids repeat in a wide table (one row per series), e.g. {repeated[:5]}. "
+            f"If each row is one time step, add a {time_column!r} column or pass format='long'."
+        )
+    values, bad = _numeric_cells(frame[steps])
+    ids = frame[id_column].tolist()
+    bad_rows = np.flatnonzero(bad.any(axis=1)).tolist()
+    skipped = [
+        SkippedSample(ids[row], str(path), _bad_cell_reason(frame[steps], row, bad[row])) for row in bad_rows
+    ]
+    keep = ~bad.any(axis=1)
+    return (
+        values[keep][:, None, :],
+        [ids[row] for row in np.flatnonzero(keep)],
+        skipped,
+        _bad_note(len(bad_rows)),
+    )
+
+
+def _read_long(
+    frame: pd.DataFrame, path: Path, id_column: str, time_column: str, value_columns: list[str] | None
+) -> tuple[list[np.ndarray], list[str], list[SkippedSample], list[str]]:
+    """One row per (id, time) step: ``[(C, L_i)]`` with one channel per value column."""
+    notes: list[str] = []
+    channels = value_columns or _numeric_like_columns(frame, {id_column, time_column}, notes)
+    _require_columns(frame, channels, path)
+    if not channels:
+        raise DataError(
+            f"{path}: the long table has no numeric column besides {id_column!r} and "
+            f"{time_column!r}; pass value_columns."
+        )
+    if time_column in frame.columns:
+        time = _sortable_time(frame[time_column], path)
+        if np.isnan(time).any():
+            notes.append(f"Dropped {int(np.isnan(time).sum())} rows with an empty {time_column!r} cell.")
+            frame, time = frame.loc[~np.isnan(time)].reset_index(drop=True), time[~np.isnan(time)]
+    else:
+        time = np.arange(len(frame), dtype=np.float64)
+        notes.append(f"The table has no {time_column!r} column; steps follow the file order.")
+    codes, uniques = pd.factorize(frame[id_column])
+    order = np.lexsort((time, codes))  # by id (first appearance), then time
+    codes, time = codes[order], time[order]
+    _check_unique_steps(frame, order, codes, time, path, id_column, time_column)
+    values, bad = _numeric_cells(frame[channels])
+    values, bad = values[order], bad[order]
+    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+    series, ids, skipped = [], [], []
+    for start, end in zip(starts, np.r_[starts[1:], len(codes)], strict=True):
+        sample_id = str(uniques[codes[start]])
+        bad_steps = np.flatnonzero(bad[start:end].any(axis=1))
+        if len(bad_steps):
+            row = start + bad_steps[0]
+            reason = _bad_cell_reason(frame[channels], order[row], bad[row])
+            skipped.append(SkippedSample(sample_id, str(path), reason))
+        else:
+            series.append(values[start:end].T)
+            ids.append(sample_id)
+    notes.insert(
+        0,
+        f"Read a long table: {len(starts)} series with channel(s) {list(channels)}, steps "
+        f"ordered by {time_column!r} within each {id_column!r}.",
+    )
+    return series, ids, skipped, notes + _bad_note(len(skipped))
+
+
+def _check_unique_steps(
+    frame: pd.DataFrame,
+    order: np.ndarray,
+    codes: np.ndarray,
+    time: np.ndarray,
+    path: Path,
+    id_column: str,
+    time_column: str,
+) -> None:
+    repeated = np.flatnonzero((codes[1:] == codes[:-1]) & (time[1:] == time[:-1]))
+    if len(repeated):
+        first = frame.iloc[order[repeated[0]]]
+        raise DataError(
+            f"{path}: {len(repeated)} row(s) repeat an ({id_column}, {time_column}) pair, e.g. "
+            f"id {first[id_column]!r} at {time_column} {str(first.get(time_column, '?'))!r}; each step "
+            "of a series must appear once."
+        )
+
+
+def _numeric_like_columns(frame: pd.DataFrame, exclude: set[str], notes: list[str]) -> list[str]:
+    """Columns whose non-empty cells are mostly numbers (a few bad cells skip their series)."""
+    chosen: list[str] = []
+    ignored: list[str] = []
+    for name in frame.columns:
+        if name in exclude:
+            continue
+        column = frame[name]
+        present = int(column.notna().sum())
+        parsed = int(pd.to_numeric(column, errors="coerce").notna().sum())
+        (chosen if present and parsed >= 0.5 * present else ignored).append(name)
+    if ignored:
+        notes.append(f"Ignored the non-numeric column(s) {ignored}; pass value_columns to choose channels.")
+    return chosen
+
+
+def _numeric_cells(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Cells as float64 ``(rows, columns)`` (NaN where empty or bad) and the bad-cell mask."""
+    values = np.empty(frame.shape, dtype=np.float64)
+    bad = np.zeros(frame.shape, dtype=bool)
+    for position in range(frame.shape[1]):
+        column = frame.iloc[:, position]
+        numbers = pd.to_numeric(column, errors="coerce")
+        values[:, position] = numbers.to_numpy(dtype=np.float64, na_value=np.nan)
+        bad[:, position] = column.notna().to_numpy() & numbers.isna().to_numpy()
+    return values, bad
+
+
+def _bad_cell_reason(frame: pd.DataFrame, row: int, bad_row: np.ndarray) -> str:
+    position = int(np.flatnonzero(bad_row)[0])
+    value = frame.iat[row, position]
+    return f"non-numeric value {str(value)!r} in column {str(frame.columns[position])!r}"
+
+
+def _bad_note(count: int) -> list[str]:
+    if not count:
+        return []
+    return [
+        f"Skipped {count} series with a non-numeric value (each is listed in skipped with the "
+        "column and the value)."
+    ]
+
+
+def _sortable_time(column: pd.Series, path: Path) -> np.ndarray:
+    """Times as float64 (numbers, or dates as nanoseconds), NaN where empty."""
+    numbers = pd.to_numeric(column, errors="coerce")
+    if int(numbers.notna().sum()) == int(column.notna().sum()):
+        return numbers.to_numpy(dtype=np.float64, na_value=np.nan)
+    try:
+        dates = pd.to_datetime(column, utc=True, format="mixed")
+    except (ValueError, TypeError) as exc:
+        raise DataError(
+            f"{path}: the time column {column.name!r} must hold numbers or dates ({exc})."
+        ) from exc
+    nanoseconds = dates.dt.tz_localize(None).to_numpy(dtype="datetime64[ns]")
+    return np.where(np.isnat(nanoseconds), np.nan, nanoseconds.view(np.int64).astype(np.float64))
+
+
+def _require_columns(frame: pd.DataFrame, columns: list[str], path: Path) -> None:
+    absent = [c for c in columns if c not in frame.columns]
+    if absent:
+        raise DataError(f"{path}: no column(s) {absent}; the columns are {_names(frame.columns)}.")
+
+
+def _names(columns: pd.Index) -> str:
+    names = [str(c) for c in columns]
+    return str(names[:12])[:-1] + (f", ... {len(names) - 12} more]" if len(names) > 12 else "]")

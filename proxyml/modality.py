@@ -1,0 +1,85 @@
+"""The modality plugin contract.
+
+A modality is one folder under ``proxyml/modalities`` (or a third-party package published under
+the ``proxyml.modalities`` entry point group) that registers a :class:`Modality` subclass in
+:data:`proxyml.registry.MODALITIES`, plus its encoders, tasks and baselines.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from proxyml.data import SampleSet
+from proxyml.params import Params, validate_params
+from proxyml.registry import BASELINES, MODALITIES
+
+
+class Modality(ABC):
+    """How a modality reads data and which encoder and baselines it uses by default.
+
+    Attributes:
+        ReaderParams: the parameter model of ``data.params`` in a recipe.
+        default_encoder: registry name of the encoder used when a recipe names none.
+        default_baselines: registry names of the cheap strong baselines evaluated by default.
+    """
+
+    ReaderParams: ClassVar[type[Params]] = Params
+    default_encoder: ClassVar[str] = ""
+    default_baselines: ClassVar[tuple[str, ...]] = ()
+    registry_name: ClassVar[str] = ""
+
+    def reader_params(self, params: dict[str, Any] | None) -> Params:
+        return validate_params(self.ReaderParams, params, "data.params")
+
+    @abstractmethod
+    def read(
+        self,
+        source: str,
+        params: Params,
+        *,
+        base_dir: Path | None = None,
+        preprocessing: dict[str, Any] | None = None,
+    ) -> SampleSet:
+        """Read ``source`` into a :class:`SampleSet`.
+
+        ``preprocessing`` is the ``SampleSet.preprocessing`` of the data a model was trained on;
+        when given, the reader applies it instead of fitting new statistics.
+        """
+
+    def read_label_source(self, source: str, params: Params) -> pd.DataFrame | None:
+        """Labels from a source that is not a CSV file (e.g. ``sktime:GunPoint``).
+
+        Return a table with an ``id`` column, or ``None`` when ``source`` is not such a source.
+        """
+        return None
+
+
+class Baseline(ABC):
+    """A cheap, strong feature extractor to compare the proxy model's embeddings against."""
+
+    Params: ClassVar[type[Params]] = Params
+    modality: ClassVar[str] = ""
+    registry_name: ClassVar[str] = ""
+
+    def __init__(self, **params: Any) -> None:
+        self.params = validate_params(self.Params, params, "evaluate.baselines")
+
+    @abstractmethod
+    def features(self, dataset: SampleSet, positions: np.ndarray, seed: int) -> np.ndarray:
+        """Features ``(len(positions), d)`` of the samples at ``positions``.
+
+        May look at the whole unlabeled ``dataset`` (never at labels) to fit itself.
+        """
+
+
+def get_modality(name: str) -> Modality:
+    return MODALITIES.get(name)()
+
+
+def create_baseline(name: str, params: dict[str, Any] | None = None) -> Baseline:
+    return BASELINES.get(name)(**(params or {}))

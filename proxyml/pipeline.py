@@ -1,0 +1,239 @@
+"""``run(recipe)``: read data -> train -> embed and score -> evaluate -> report.
+
+Every step writes into the run folder (``recipe.output_dir``):
+
+=============================  ==========================================================
+``recipe.yaml``                the resolved recipe (every default filled in)
+``environment.json``           versions, platform, device
+``preprocessing.json``         what the reader fitted on the unlabeled pool (reused by embed)
+``checkpoints/``               ``last.ckpt`` every epoch (``--resume``) and the best one
+``logs/metrics.csv``           Lightning's CSV log
+``embeddings.parquet``         ``id`` + one column per embedding dimension
+``random_init_embeddings.parquet``  the same encoder before training (a baseline)
+``proxy_scores.csv``           ``id,proxy_score``
+``skipped.csv``                samples that could not be read, and why
+``report.json``/``report.html``  the proxy-to-target report
+=============================  ==========================================================
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import platform
+import sys
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import lightning.pytorch as pl
+import numpy as np
+import pandas as pd
+import torch
+import yaml
+
+from proxyml.data import Labels, SampleSet
+from proxyml.labels import load_labels
+from proxyml.modality import create_baseline, get_modality
+from proxyml.recipe import Recipe
+from proxyml.registry import TASKS
+from proxyml.trainer import FitResult, PretextModule, Trainer
+
+log = logging.getLogger("proxyml")
+
+
+@dataclass
+class Prepared:
+    """Data and labels read and checked, before any training."""
+
+    recipe: Recipe
+    dataset: SampleSet
+    labels: Labels | None
+    budgets: list[str]
+    budget_notes: list[str]
+
+
+@dataclass
+class RunResult:
+    output_dir: Path
+    report: dict[str, Any]
+    fit: FitResult | None = None
+
+
+def prepare(recipe: Recipe, preprocessing: dict[str, Any] | None = None) -> Prepared:
+    """Read the data and the labels and check the label budgets: every user error surfaces
+    here, before training starts. ``preprocessing`` reuses a trained run's fitted statistics."""
+    modality = get_modality(recipe.modality)
+    reader_params = modality.reader_params(recipe.data.params)
+    log.info("reading %s", recipe.data.source)
+    dataset = modality.read(recipe.data.source, reader_params, base_dir=recipe.base_dir,
+                            preprocessing=preprocessing)
+    log.info("read %d samples (%d skipped)", len(dataset), len(dataset.skipped))
+    for note in dataset.notes:
+        log.info("data: %s", note)
+    labels, budgets, budget_notes = None, [], []
+    if recipe.labels is not None:
+        from proxyml.evaluation import check_binary_labels, resolve_budgets
+
+        labels = load_labels(recipe.labels, dataset, modality, reader_params, recipe.base_dir)
+        check_binary_labels(labels.y)
+        budgets, budget_notes = resolve_budgets(labels.y, recipe.evaluate.label_budgets)
+        log.info("labels: %d labelled samples (%d positive)", len(labels.ids), int(labels.y.sum()))
+    return Prepared(recipe, dataset, labels, budgets, budget_notes)
+
+
+def build_module(recipe: Recipe, dataset: SampleSet) -> PretextModule:
+    """The untrained model; the same seed always gives the same initial weights."""
+    pl.seed_everything(recipe.seed, workers=True, verbose=False)
+    module = PretextModule.build(
+        recipe.task.name,
+        recipe.task.params,
+        recipe.encoder_name,
+        recipe.encoder_params,
+        dataset.spec,
+        learning_rate=recipe.trainer.learning_rate,
+        weight_decay=recipe.trainer.weight_decay,
+        seed=recipe.seed,
+        preprocessing=getattr(dataset, "preprocessing", {}),
+    )
+    module.task.check_spec(dataset.spec)
+    module.task.prepare(dataset)
+    return module
+
+
+def write_run_header(recipe: Recipe, dataset: SampleSet | None = None) -> Path:
+    out = recipe.output_dir
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "recipe.yaml").write_text(yaml.safe_dump(recipe.resolved(), sort_keys=False))
+    (out / "environment.json").write_text(json.dumps(environment(), indent=2))
+    if dataset is not None:
+        (out / "preprocessing.json").write_text(json.dumps(getattr(dataset, "preprocessing", {}), indent=2))
+        pd.DataFrame([s.as_dict() for s in dataset.skipped], columns=["id", "source", "reason"]).to_csv(
+            out / "skipped.csv", index=False
+        )
+    return out
+
+
+def train(recipe: Recipe, *, resume: bool = False, prepared: Prepared | None = None,
+          callbacks: list[pl.Callback] | None = None) -> tuple[PretextModule, FitResult, Prepared]:
+    """Train the recipe's pretext model; returns the best model (by held-out loss)."""
+    prepared = prepared or prepare(recipe)
+    out = write_run_header(recipe, prepared.dataset)
+    module = build_module(recipe, prepared.dataset)
+    trainer = Trainer(recipe.trainer, out, seed=recipe.seed, callbacks=callbacks or [])
+    log.info("training %s on %d samples for up to %d epochs", recipe.task.name, len(prepared.dataset),
+             recipe.trainer.max_epochs)
+    fit = trainer.fit(module, prepared.dataset, resume=resume)
+    log.info("trained %d epochs in %.1f s; checkpoint %s", fit.epochs, fit.seconds, fit.checkpoint)
+    if fit.checkpoint is not None and fit.checkpoint.exists():
+        module = PretextModule.from_checkpoint(fit.checkpoint)
+    return module, fit, prepared
+
+
+def save_predictions(out: Path, ids: list[str], embeddings: np.ndarray, scores: np.ndarray | None,
+                     stem: str = "embeddings") -> None:
+    frame = pd.DataFrame(embeddings, columns=[f"e{i}" for i in range(embeddings.shape[1])])
+    frame.insert(0, "id", ids)
+    frame.to_parquet(out / f"{stem}.parquet", index=False)
+    if scores is not None:
+        pd.DataFrame({"id": ids, "proxy_score": scores}).to_csv(out / "proxy_scores.csv", index=False)
+
+
+def run(recipe: Recipe, *, resume: bool = False, callbacks: list[pl.Callback] | None = None) -> RunResult:
+    """Train, embed, score, evaluate and write the report of ``recipe``."""
+    from proxyml.evaluation import write_report
+
+    timings: dict[str, float] = {}
+    start = time.perf_counter()
+    prepared = prepare(recipe)
+    timings["read"] = time.perf_counter() - start
+    module, fit, prepared = train(recipe, resume=resume, prepared=prepared, callbacks=callbacks)
+    timings["train"] = fit.seconds
+    out, dataset = recipe.output_dir, prepared.dataset
+    trainer = Trainer(recipe.trainer, out, seed=recipe.seed)
+    tick = time.perf_counter()
+    embeddings, scores = trainer.predict(module, dataset)
+    save_predictions(out, dataset.ids, embeddings, scores)
+    timings["embed_and_score"] = time.perf_counter() - tick
+    features: dict[str, np.ndarray] = {"proxyml": embeddings}
+    if recipe.evaluate.random_init:
+        random_embeddings, _ = trainer.predict(build_module(recipe, dataset), dataset)
+        save_predictions(out, dataset.ids, random_embeddings, None, stem="random_init_embeddings")
+        features["random_init"] = random_embeddings
+    report = evaluate_run(recipe, prepared, features, scores, timings)
+    report["training"] = fit.summary()
+    report["timings"] = {k: round(v, 3) for k, v in timings.items()}
+    paths = write_report(report, out, scores=_labelled(scores, dataset, prepared.labels),
+                         y=prepared.labels.y if prepared.labels else None)
+    log.info("report: %s", paths["html"])
+    return RunResult(out, report, fit)
+
+
+def _labelled(values: np.ndarray, dataset: SampleSet, labels: Labels | None) -> np.ndarray | None:
+    return None if labels is None else values[dataset.positions(labels.ids)]
+
+
+def evaluate_run(recipe: Recipe, prepared: Prepared, features: dict[str, np.ndarray],
+                 scores: np.ndarray | None, timings: dict[str, float]) -> dict[str, Any]:
+    """The report dict: proxy-score AUC, probes and baselines on the same draws.
+
+    ``features`` maps a method name to an ``(n_samples, d)`` matrix over the whole data set.
+    """
+    from proxyml.evaluation import budget_draws, evaluate_probes, evaluate_proxy_score
+
+    dataset, labels, ev = prepared.dataset, prepared.labels, recipe.evaluate
+    report: dict[str, Any] = {
+        "name": recipe.name,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "task": recipe.task.name,
+        "proxy_score_meaning": TASKS.get(recipe.task.name).proxy_score_meaning,
+        "encoder": recipe.encoder_name,
+        "data": dataset.summary(),
+        "skipped": [s.as_dict() for s in dataset.skipped],
+        "budgets_notes": prepared.budget_notes,
+    }
+    if labels is None:
+        report["labels"] = None
+        return report
+    report["labels"] = labels.summary()
+    positions = dataset.positions(labels.ids)
+    if scores is not None:
+        tick = time.perf_counter()
+        report["proxy_score"] = evaluate_proxy_score(
+            scores[positions], labels.y, n_bootstrap=ev.bootstrap, n_permutations=ev.permutations,
+            confidence=ev.confidence, seed=recipe.seed)
+        timings["proxy_score_eval"] = time.perf_counter() - tick
+    labelled = {name: matrix[positions] for name, matrix in features.items()}
+    for baseline in recipe.baselines:
+        tick = time.perf_counter()
+        log.info("baseline %s on %d labelled samples", baseline.name, len(positions))
+        labelled[baseline.name] = create_baseline(baseline.name, baseline.params).features(
+            dataset, positions, recipe.seed)
+        timings[f"baseline:{baseline.name}"] = time.perf_counter() - tick
+    tick = time.perf_counter()
+    draws = budget_draws(labels.y, prepared.budgets, ev.repeats, recipe.seed)
+    report["probes"] = evaluate_probes(labelled, labels.y, draws, reference="proxyml",
+                                       confidence=ev.confidence, C=ev.probe_C)
+    timings["probes"] = time.perf_counter() - tick
+    return report
+
+
+def environment() -> dict[str, Any]:
+    versions = {}
+    for package in ("proxyml", "torch", "lightning", "numpy", "pandas", "scikit-learn", "sktime", "pydantic"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = None
+    return {
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "packages": versions,
+        "cuda_available": torch.cuda.is_available(),
+        "device": torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu",
+        "cpu_threads": torch.get_num_threads(),
+        "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }

@@ -1,0 +1,239 @@
+"""Recipes: one YAML file that says what to read, which pretext task to train, how, and how
+to evaluate it against the few real labels.
+
+Every component is a registry ``name`` plus ``params``; no import paths and no code in YAML.
+Unknown keys are errors that name the dotted path, and so are bad component parameters: a
+recipe fails when it is loaded, not after an hour of training.
+
+Example:
+    >>> recipe = recipe_from_dict({
+    ...     "name": "demo", "data": {"source": "sktime:GunPoint"},
+    ...     "task": {"name": "timeseries.segment_order", "params": {"segments": 3}},
+    ... })
+    >>> recipe.modality, recipe.encoder_name
+    ('timeseries', 'timeseries.conv1d')
+    >>> recipe_from_dict({"name": "x", "data": {"source": "a.csv"},
+    ...                   "task": {"name": "timeseries.next_step"}, "trainer": {"max_epoch": 3}})
+    Traceback (most recent call last):
+    ...
+    proxyml.errors.RecipeError: trainer.max_epoch: unknown key; did you mean max_epochs?
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
+
+from proxyml.errors import RecipeError
+from proxyml.params import format_validation_error, validate_params
+from proxyml.registry import BASELINES, ENCODERS, MODALITIES, TASKS
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Component(Section):
+    """A registered component: its registry ``name`` and its ``params``."""
+
+    name: str
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class DataSection(Section):
+    source: str = Field(description="a file path (relative to the recipe) or e.g. sktime:GunPoint")
+    modality: str | None = Field(None, description="default: the task's modality")
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class LabelsSection(Section):
+    source: str = Field(description="a CSV/Parquet file with an id column, or e.g. sktime:GunPoint")
+    target: str = "class"
+    positive: str | int | float | bool | None = None
+    id_column: str = "id"
+
+
+class TrainerSection(Section):
+    max_epochs: int = Field(20, ge=1)
+    batch_size: int = Field(32, ge=1)
+    learning_rate: float = Field(1e-3, gt=0)
+    weight_decay: float = Field(1e-4, ge=0)
+    val_fraction: float = Field(0.1, ge=0, lt=1, description="held-out unlabeled slice for early stopping")
+    early_stopping_patience: int | None = Field(5, ge=1)
+    accelerator: str = "auto"
+    devices: int | str | list[int] = "auto"
+    strategy: str = "auto"
+    num_nodes: int = Field(1, ge=1)
+    precision: str | int = "32-true"
+    num_workers: int = Field(0, ge=0)
+    deterministic: bool | None = Field(None, description="default: True on CPU, False on GPUs")
+    gradient_clip_val: float | None = None
+    log_every_n_steps: int = Field(10, ge=1)
+    progress_bar: bool = True
+
+
+class EvaluateSection(Section):
+    label_budgets: list[int | Literal["all"]] | None = Field(
+        None, description="default: 10, 20, 50, all (those the labels allow)"
+    )
+    repeats: int = Field(20, ge=1)
+    baselines: list[Component] | None = Field(None, description="default: the modality's baselines")
+    random_init: bool = True
+    bootstrap: int = Field(1000, ge=100)
+    permutations: int = Field(1000, ge=100)
+    confidence: float = Field(0.95, gt=0.5, lt=1)
+    probe_C: float = Field(1.0, gt=0)
+
+    @field_validator("baselines", mode="before")
+    @classmethod
+    def _names_are_components(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [{"name": v} if isinstance(v, str) else v for v in value]
+        return value
+
+
+class OutputSection(Section):
+    dir: str = Field("runs/{name}", description="relative to the working directory; {name} is the recipe name")
+
+
+class Recipe(Section):
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    seed: int = 0
+    data: DataSection
+    labels: LabelsSection | None = None
+    task: Component
+    encoder: Component | None = None
+    trainer: TrainerSection = Field(default_factory=TrainerSection)
+    evaluate: EvaluateSection = Field(default_factory=EvaluateSection)
+    output: OutputSection = Field(default_factory=OutputSection)
+
+    _base_dir: Path | None = PrivateAttr(default=None)
+
+    @property
+    def base_dir(self) -> Path | None:
+        """The folder of the recipe file: relative data and label paths resolve against it."""
+        return self._base_dir
+
+    @property
+    def modality(self) -> str:
+        return self.data.modality or self.task.name.split(".", 1)[0]
+
+    @property
+    def encoder_name(self) -> str:
+        return self.encoder.name if self.encoder else MODALITIES.get(self.modality).default_encoder
+
+    @property
+    def encoder_params(self) -> dict[str, Any]:
+        return dict(self.encoder.params) if self.encoder else {}
+
+    @property
+    def baselines(self) -> list[Component]:
+        if self.evaluate.baselines is not None:
+            return self.evaluate.baselines
+        return [Component(name=n) for n in MODALITIES.get(self.modality).default_baselines]
+
+    @property
+    def output_dir(self) -> Path:
+        return Path(self.output.dir.format(name=self.name))
+
+    def resolved(self) -> dict[str, Any]:
+        """The recipe with every default filled in, as saved with each run."""
+        data = self.model_dump(mode="json")
+        data["encoder"] = {"name": self.encoder_name, "params": self.encoder_params}
+        data["evaluate"]["baselines"] = [b.model_dump(mode="json") for b in self.baselines]
+        data["data"]["modality"] = self.modality
+        data["data"]["source"] = self.resolve_source(self.data.source)
+        if self.labels is not None:
+            data["labels"]["source"] = self.resolve_source(self.labels.source)
+        return data
+
+    def resolve_source(self, source: str) -> str:
+        """``source`` as an absolute path when it is a relative file path (schemes stay)."""
+        if re.match(r"^[A-Za-z][A-Za-z0-9_]+:", source) or self._base_dir is None:
+            return source
+        path = Path(source)
+        return str(path if path.is_absolute() else (self._base_dir / path).resolve())
+
+    def validate_components(self) -> None:
+        """Check every registry name and every component's parameters."""
+        if self.modality not in MODALITIES:
+            key = "data.modality" if self.data.modality else "task.name"
+            raise RecipeError(f"{key}: {MODALITIES.unknown_message(self.modality)}")
+        modality = MODALITIES.get(self.modality)()
+        modality.reader_params(self.data.params)
+        _check_component(self.task, TASKS, "task")
+        task_cls = TASKS.get(self.task.name)
+        if task_cls.modality and task_cls.modality != self.modality:
+            raise RecipeError(
+                f"task.name: {self.task.name!r} is a {task_cls.modality} task but the data is "
+                f"{self.modality}; pick a {self.modality}.* task (see `proxyml tasks`)"
+            )
+        task_cls(**self.task.params)
+        encoder = self.encoder or Component(name=self.encoder_name)
+        _check_component(encoder, ENCODERS, "encoder")
+        validate_params(ENCODERS.get(encoder.name).Params, encoder.params, "encoder.params")
+        for i, baseline in enumerate(self.baselines):
+            _check_component(baseline, BASELINES, f"evaluate.baselines.{i}")
+            BASELINES.get(baseline.name)(**baseline.params)
+
+
+def _check_component(component: Component, registry: Any, key: str) -> None:
+    if component.name not in registry:
+        raise RecipeError(f"{key}.name: {registry.unknown_message(component.name)}")
+
+
+def apply_overrides(data: dict[str, Any], overrides: Sequence[str]) -> dict[str, Any]:
+    """Apply ``key.sub=value`` overrides (values parsed as YAML) to a nested dict.
+
+    Example:
+        >>> apply_overrides({"trainer": {"max_epochs": 20}}, ["trainer.max_epochs=3"])
+        {'trainer': {'max_epochs': 3}}
+    """
+    data = copy.deepcopy(data)
+    for override in overrides:
+        key, sep, raw = override.partition("=")
+        if not sep or not key.strip():
+            raise RecipeError(f"--set {override!r}: expected key.sub=value, e.g. trainer.max_epochs=3")
+        parts = key.strip().split(".")
+        node = data
+        for i, part in enumerate(parts[:-1]):
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
+                raise RecipeError(f"--set {override!r}: {'.'.join(parts[: i + 1])} is not a section")
+            node = child
+        node[parts[-1]] = yaml.safe_load(raw) if raw.strip() else None
+    return data
+
+
+def recipe_from_dict(data: dict[str, Any], base_dir: Path | None = None, *, origin: str = "recipe") -> Recipe:
+    """Validate a recipe given as a dict (components included)."""
+    if not isinstance(data, dict):
+        raise RecipeError(f"{origin}: expected a mapping at the top level, got {type(data).__name__}")
+    try:
+        recipe = Recipe(**data)
+    except ValidationError as exc:
+        raise RecipeError(format_validation_error(exc, Recipe)) from None
+    recipe._base_dir = base_dir
+    recipe.validate_components()
+    return recipe
+
+
+def load_recipe(path: str | Path, overrides: Sequence[str] = ()) -> Recipe:
+    """Read, override and validate the recipe at ``path``."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"recipe not found: {path}")
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise RecipeError(f"{path}: not valid YAML: {exc}") from None
+    try:
+        return recipe_from_dict(apply_overrides(data or {}, overrides), path.parent.resolve(), origin=str(path))
+    except RecipeError as exc:
+        raise RecipeError(f"{path}: {exc}") from None

@@ -1,0 +1,132 @@
+"""Verbs that work on a finished run folder: ``embed``, ``score`` and ``evaluate``."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from proxyml.data import SampleSet
+from proxyml.errors import DataError
+from proxyml.modality import get_modality
+from proxyml.recipe import Recipe, apply_overrides, recipe_from_dict
+
+log = logging.getLogger("proxyml")
+
+
+def load_run_recipe(run_dir: str | Path, overrides: Sequence[str] = ()) -> Recipe:
+    """The resolved recipe saved in a run folder (its output dir is that folder)."""
+    run_dir = Path(run_dir)
+    path = run_dir / "recipe.yaml"
+    if not path.is_file():
+        raise FileNotFoundError(f"{run_dir} is not a proxyml run folder (no recipe.yaml in it)")
+    data = apply_overrides(yaml.safe_load(path.read_text()), overrides)
+    data.setdefault("output", {})["dir"] = str(run_dir)
+    return recipe_from_dict(data, Path.cwd(), origin=str(path))
+
+
+def run_checkpoint(run_dir: str | Path) -> Path:
+    """The checkpoint a run's embeddings come from: the best one, else the last."""
+    folder = Path(run_dir) / "checkpoints"
+    for name in ("best.ckpt", "last.ckpt"):
+        if (folder / name).is_file():
+            return folder / name
+    raise FileNotFoundError(f"{folder}: no checkpoint (was the run trained? try `proxyml train`)")
+
+
+def predict_run(run_dir: str | Path, source: str | None = None) -> tuple[SampleSet, np.ndarray, np.ndarray]:
+    """Read ``source`` (default: the run's own data) with the run's preprocessing and apply
+    its trained model: returns the data, embeddings ``(n, d)`` and proxy scores ``(n,)``."""
+    from proxyml.trainer import PretextModule, Trainer
+
+    recipe = load_run_recipe(run_dir)
+    module = PretextModule.from_checkpoint(run_checkpoint(run_dir))
+    modality = get_modality(recipe.modality)
+    dataset = modality.read(
+        source or recipe.data.source,
+        modality.reader_params(recipe.data.params),
+        base_dir=Path.cwd(),
+        preprocessing=module.preprocessing or None,
+    )
+    embeddings, scores = Trainer(recipe.trainer, run_dir, seed=recipe.seed).predict(module, dataset)
+    return dataset, embeddings, scores
+
+
+def embed(run_dir: str | Path, source: str | None = None, out: str | Path | None = None) -> Path:
+    """Write ``id`` + embedding columns to Parquet; returns the file."""
+    from proxyml.pipeline import save_predictions
+
+    dataset, embeddings, _ = predict_run(run_dir, source)
+    target = Path(out) if out else Path(run_dir) / "embeddings.parquet"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    save_predictions(target.parent, dataset.ids, embeddings, None, stem=target.stem)
+    if target.suffix != ".parquet":
+        (target.parent / f"{target.stem}.parquet").rename(target)
+    _report_skipped(dataset)
+    return target
+
+
+def score(run_dir: str | Path, source: str | None = None, out: str | Path | None = None) -> Path:
+    """Write ``id,proxy_score`` to CSV; returns the file."""
+    dataset, _, scores = predict_run(run_dir, source)
+    target = Path(out) if out else Path(run_dir) / "proxy_scores.csv"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame({"id": dataset.ids, "proxy_score": scores}).to_csv(target, index=False)
+    _report_skipped(dataset)
+    return target
+
+
+def _report_skipped(dataset: SampleSet) -> None:
+    for skipped in dataset.skipped:
+        log.warning("skipped %s (%s): %s", skipped.id, skipped.source, skipped.reason)
+
+
+def read_matrix(path: str | Path, ids: Sequence[str], what: str) -> np.ndarray:
+    """Rows of an ``id`` + value-columns table (Parquet or CSV), in the order of ``ids``."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{what}: file not found: {path}")
+    frame = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+    if "id" not in frame.columns:
+        raise DataError(f"{path}: needs an 'id' column; has {list(frame.columns)[:10]}")
+    frame = frame.set_index(frame["id"].astype(str)).drop(columns="id")
+    missing = [i for i in ids if i not in frame.index]
+    if missing:
+        raise DataError(f"{path}: {len(missing)} sample ids are missing, e.g. {missing[:5]}")
+    return frame.loc[list(ids)].to_numpy(dtype=np.float64)
+
+
+def evaluate(run_dir: str | Path, overrides: Sequence[str] = ()) -> dict[str, Any]:
+    """Recompute a run's report from its saved embeddings and proxy scores.
+
+    ``overrides`` (``--set``) can point ``labels.*`` at a new labels file or change
+    ``evaluate.*`` (budgets, repeats, baselines) without retraining.
+    """
+    from proxyml.evaluation import write_report
+    from proxyml.pipeline import _labelled, evaluate_run, prepare
+
+    run_dir = Path(run_dir)
+    recipe = load_run_recipe(run_dir, overrides)
+    if recipe.labels is None:
+        raise DataError(f"{run_dir}: the recipe has no labels section; pass --set labels.source=FILE")
+    preprocessing_file = run_dir / "preprocessing.json"
+    preprocessing = json.loads(preprocessing_file.read_text()) if preprocessing_file.is_file() else None
+    prepared = prepare(recipe, preprocessing=preprocessing or None)
+    ids = prepared.dataset.ids
+    features = {"proxyml": read_matrix(run_dir / "embeddings.parquet", ids, "embeddings")}
+    random_file = run_dir / "random_init_embeddings.parquet"
+    if recipe.evaluate.random_init and random_file.is_file():
+        features["random_init"] = read_matrix(random_file, ids, "random-init embeddings")
+    scores = read_matrix(run_dir / "proxy_scores.csv", ids, "proxy scores")[:, 0]
+    timings: dict[str, float] = {}
+    report = evaluate_run(recipe, prepared, features, scores, timings)
+    report["timings"] = {k: round(v, 3) for k, v in timings.items()}
+    write_report(report, run_dir, scores=_labelled(scores, prepared.dataset, prepared.labels),
+                 y=prepared.labels.y if prepared.labels else None)
+    return report

@@ -1,0 +1,289 @@
+"""Pretext tasks: a synthetic label made for free from unlabeled data.
+
+A :class:`PretextTask` turns a batch of unlabeled samples into ``(inputs, targets)`` using only
+the random generator it is given, builds its head on top of an encoder, computes its loss and
+gives a per-sample **proxy score**. Most tasks belong to one of the families below; a modality
+subclasses a family and writes only the perturbation.
+
+=================  ==========================================  ===============================
+family             synthetic label                             proxy score
+=================  ==========================================  ===============================
+classification     which perturbation was applied              probability of ``score_class``
+pairwise_ranking   which of two copies got the larger magnitude the branch's scalar output
+reconstruction     the hidden part itself                      reconstruction error
+metadata           a free metadata column                      probability of ``positive``
+=================  ==========================================  ===============================
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from proxyml.errors import DataError
+from proxyml.params import Params, validate_params
+
+Batch = dict[str, Any]
+
+
+class PretextTask(ABC):
+    """Base class of every pretext task.
+
+    Class attributes a task sets: ``Params`` (its parameter model), ``modality``, ``family``,
+    ``proxy_score_meaning`` (what a high proxy score means, shown in reports). Instances are
+    light (no tensors, no modules) and picklable; heads are built by :meth:`build_head`.
+    """
+
+    Params: ClassVar[type[Params]] = Params
+    modality: ClassVar[str] = ""
+    family: ClassVar[str] = ""
+    registry_name: ClassVar[str] = ""
+    proxy_score_meaning: ClassVar[str] = ""
+
+    def __init__(self, **params: Any) -> None:
+        self.params = validate_params(self.Params, params, "task.params")
+
+    # -- description -------------------------------------------------------------------------
+    @classmethod
+    def summary(cls) -> str:
+        """The first line of the class docstring."""
+        return (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else cls.__name__
+
+    @classmethod
+    def test_params(cls) -> list[dict[str, Any]]:
+        """Small parameter sets the conformance suite runs this task with."""
+        return [{}]
+
+    def get_params(self) -> dict[str, Any]:
+        return self.params.model_dump()
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({args})"
+
+    # -- the contract ------------------------------------------------------------------------
+    def prepare(self, dataset: Any) -> None:
+        """Learn what the task needs from the unlabeled pool before training (default: nothing)."""
+
+    def get_state(self) -> dict[str, Any]:
+        """What :meth:`prepare` learned, as plain JSON-able values (saved in checkpoints)."""
+        return {}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        """Restore what :meth:`get_state` returned."""
+
+    def uses_randomness(self) -> bool:
+        """Whether :meth:`make_batch` depends on its generator (a check verifies it does)."""
+        return True
+
+    def check_spec(self, spec: dict[str, Any]) -> None:
+        """Raise :class:`DataError` if data described by ``spec`` cannot be used by this task."""
+
+    @abstractmethod
+    def make_batch(self, batch: Batch, generator: torch.Generator) -> tuple[Any, torch.Tensor]:
+        """Turn ``batch["x"]`` (and ``batch["index"]``) into ``(inputs, targets)``.
+
+        Must draw all randomness from ``generator`` and must not modify ``batch``.
+        """
+
+    @abstractmethod
+    def build_head(self, embed_dim: int, spec: dict[str, Any]) -> nn.Module:
+        """The task-specific layers on top of an encoder with ``embed_dim`` outputs.
+
+        ``spec`` describes the input (e.g. channels and length), as the reader gave it.
+        """
+
+    def forward(self, encoder: nn.Module, head: nn.Module, inputs: Any) -> torch.Tensor:
+        return head(encoder(inputs))
+
+    @abstractmethod
+    def loss(self, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        """Scalar training loss."""
+
+    @abstractmethod
+    def proxy_score(self, encoder: nn.Module, head: nn.Module, batch: Batch) -> torch.Tensor:
+        """One scalar per sample of ``batch`` for direct use as a proxy model: ``(B,)``."""
+
+    def embed_input(self, batch: Batch) -> torch.Tensor:
+        """What the encoder sees when the model is used as a feature extractor."""
+        return batch["x"]
+
+
+class ClassificationTask(PretextTask):
+    """Predict which of ``num_classes`` perturbations was applied (class 0 = unperturbed)."""
+
+    family = "classification"
+    score_class: ClassVar[int] = 0
+
+    @property
+    @abstractmethod
+    def num_classes(self) -> int: ...
+
+    @abstractmethod
+    def perturb(self, x: torch.Tensor, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        """Return the perturbed batch and the class index of each sample ``(B,)``."""
+
+    def make_batch(self, batch: Batch, generator: torch.Generator) -> tuple[Any, torch.Tensor]:
+        return self.perturb(batch["x"], generator)
+
+    def build_head(self, embed_dim: int, spec: dict[str, Any]) -> nn.Module:
+        return nn.Linear(embed_dim, self.num_classes)
+
+    def loss(self, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        return F.cross_entropy(outputs, targets)
+
+    def proxy_score(self, encoder: nn.Module, head: nn.Module, batch: Batch) -> torch.Tensor:
+        logits = self.forward(encoder, head, batch["x"])
+        return logits.softmax(dim=-1)[:, self.score_class]
+
+
+class PairwiseRankingTask(PretextTask):
+    """Siamese ranking: which of two copies got the larger perturbation magnitude.
+
+    Both copies pass through the same encoder and head (shared weights) to a scalar; the loss is
+    logistic on the difference, so the scalar learns to grow with the magnitude.
+    """
+
+    family = "pairwise_ranking"
+
+    @property
+    @abstractmethod
+    def magnitude_range(self) -> tuple[float, float]: ...
+
+    @abstractmethod
+    def apply(self, x: torch.Tensor, magnitude: torch.Tensor) -> torch.Tensor:
+        """Perturb each sample ``x[i]`` with ``magnitude[i]``; magnitude: ``(B,)``."""
+
+    def make_batch(self, batch: Batch, generator: torch.Generator) -> tuple[Any, torch.Tensor]:
+        x = batch["x"]
+        low, high = self.magnitude_range
+        draws = torch.rand((2, x.shape[0]), generator=generator, device=x.device, dtype=torch.float32)
+        first, second = low + (high - low) * draws
+        targets = (first > second).float()
+        return (self.apply(x, first), self.apply(x, second)), targets
+
+    def build_head(self, embed_dim: int, spec: dict[str, Any]) -> nn.Module:
+        return nn.Sequential(nn.Linear(embed_dim, embed_dim), nn.ReLU(), nn.Linear(embed_dim, 1))
+
+    def forward(self, encoder: nn.Module, head: nn.Module, inputs: Any) -> torch.Tensor:
+        first, second = inputs
+        both = head(encoder(torch.cat([first, second]))).squeeze(-1)
+        return both[: len(first)] - both[len(first) :]
+
+    def loss(self, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        return F.binary_cross_entropy_with_logits(outputs, targets)
+
+    def proxy_score(self, encoder: nn.Module, head: nn.Module, batch: Batch) -> torch.Tensor:
+        return head(encoder(batch["x"])).squeeze(-1)
+
+
+class ReconstructionTask(PretextTask):
+    """Hide part of each sample and predict it; the proxy score is the reconstruction error."""
+
+    family = "reconstruction"
+
+    @abstractmethod
+    def hide(self, x: torch.Tensor, generator: torch.Generator | None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Return ``(visible_input, hidden_target)``. ``generator=None`` asks for the fixed,
+        deterministic hiding used for proxy scores."""
+
+    def make_batch(self, batch: Batch, generator: torch.Generator) -> tuple[Any, torch.Tensor]:
+        return self.hide(batch["x"], generator)
+
+    def reconstruction_error(self, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        """Per-sample error ``(B,)``; mean squared error by default."""
+        return (outputs - targets).pow(2).flatten(1).mean(dim=1)
+
+    def loss(self, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        return self.reconstruction_error(outputs, targets).mean()
+
+    def proxy_score(self, encoder: nn.Module, head: nn.Module, batch: Batch) -> torch.Tensor:
+        visible, hidden = self.hide(batch["x"], None)
+        return self.reconstruction_error(self.forward(encoder, head, visible), hidden)
+
+
+class MetadataParams(Params):
+    column: str
+    positive: str | int | float | bool | None = None
+
+
+class MetadataTask(PretextTask):
+    """Predict a free metadata column (e.g. call direction) from the sample itself.
+
+    :meth:`prepare` reads ``dataset.metadata[column]`` for every sample, so training batches
+    carry their targets through ``batch["index"]``. Samples with a missing value are ignored by
+    the loss. The proxy score is the probability of ``positive`` (default: the second of the
+    sorted values of a two-valued column).
+    """
+
+    family = "metadata"
+    Params = MetadataParams
+
+    def uses_randomness(self) -> bool:
+        return False  # the target is data
+
+    def get_state(self) -> dict[str, Any]:
+        return {"classes": list(self.classes)}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        self.classes = list(state.get("classes", []))
+    proxy_score_meaning = "probability of the positive metadata value"
+
+    def __init__(self, **params: Any) -> None:
+        super().__init__(**params)
+        self.classes: list[Any] = []
+        self._targets: torch.Tensor | None = None
+
+    def prepare(self, dataset: Any) -> None:
+        column = self.params.column  # type: ignore[attr-defined]
+        metadata = getattr(dataset, "metadata", None)
+        if metadata is None or column not in metadata.columns:
+            have = [] if metadata is None else list(metadata.columns)
+            raise DataError(f"task.params.column: the data has no metadata column {column!r}; has {have}")
+        values = metadata[column].reindex(dataset.ids)
+        self.classes = sorted(values.dropna().unique().tolist(), key=str)
+        if len(self.classes) < 2:
+            raise DataError(f"task.params.column: metadata column {column!r} has fewer than 2 values")
+        lookup = {value: i for i, value in enumerate(self.classes)}
+        codes = np.array([lookup.get(v, -100) if v == v else -100 for v in values], dtype=np.int64)
+        self._targets = torch.from_numpy(codes)
+
+    @property
+    def score_class(self) -> int:
+        positive = self.params.positive  # type: ignore[attr-defined]
+        if positive is None:
+            return len(self.classes) - 1
+        if positive not in self.classes:
+            raise DataError(f"task.params.positive: {positive!r} is not one of {self.classes}")
+        return self.classes.index(positive)
+
+    def make_batch(self, batch: Batch, generator: torch.Generator) -> tuple[Any, torch.Tensor]:
+        if self._targets is None:
+            raise RuntimeError("MetadataTask.prepare(dataset) must run before training")
+        return batch["x"], self._targets.to(batch["x"].device)[batch["index"]]
+
+    def build_head(self, embed_dim: int, spec: dict[str, Any]) -> nn.Module:
+        return nn.Linear(embed_dim, max(len(self.classes), 2))
+
+    def loss(self, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        return F.cross_entropy(outputs, targets, ignore_index=-100)
+
+    def proxy_score(self, encoder: nn.Module, head: nn.Module, batch: Batch) -> torch.Tensor:
+        return head(encoder(batch["x"])).softmax(dim=-1)[:, self.score_class]
+
+
+def create_task(name: str, params: dict[str, Any] | None = None) -> PretextTask:
+    """Build the task registered as ``name`` with validated ``params``.
+
+    Example:
+        >>> create_task("timeseries.segment_order", {"segments": 3}).num_classes
+        6
+    """
+    from proxyml.registry import TASKS
+
+    return TASKS.get(name)(**(params or {}))

@@ -1,0 +1,11 @@
+"""Conformance checks every registered task and encoder must pass (see ``tests/``)."""
+
+from proxyml.testing.conformance import (
+    ENCODER_CHECKS,
+    TASK_CHECKS,
+    check_encoder,
+    check_task,
+    task_fixture,
+)
+
+__all__ = ["ENCODER_CHECKS", "TASK_CHECKS", "check_encoder", "check_task", "task_fixture"]

@@ -1,0 +1,225 @@
+"""The plugin contract as executable checks, in the spirit of scikit-learn's ``check_estimator``.
+
+A third-party task passes when ``check_task(MyTask)`` raises nothing; the project's own test
+suite runs every check on every registered task and encoder.
+"""
+
+from __future__ import annotations
+
+import pickle
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from proxyml.data import ArraySampleSet
+from proxyml.encoders import Encoder
+from proxyml.registry import ENCODERS, MODALITIES
+from proxyml.tasks import PretextTask
+
+BATCH = 16
+
+
+@dataclass
+class TaskFixture:
+    task: PretextTask
+    encoder: Encoder
+    head: nn.Module
+    batch: dict[str, Any]
+
+
+def _default_encoder_cls(task_cls: type[PretextTask]) -> type[Encoder]:
+    return ENCODERS.get(MODALITIES.get(task_cls.modality).default_encoder)
+
+
+def task_fixture(
+    task_cls: type[PretextTask],
+    params: dict[str, Any],
+    encoder_cls: type[Encoder] | None = None,
+    metadata: pd.DataFrame | None = None,
+) -> TaskFixture:
+    """A task, a small encoder and head, and a seeded input batch, ready for the checks."""
+    encoder_cls = encoder_cls or _default_encoder_cls(task_cls)
+    spec = encoder_cls.test_spec()
+    torch.manual_seed(0)
+    encoder = encoder_cls(spec, encoder_cls.Params(**encoder_cls.test_params()[0]))
+    x = encoder_cls.test_input(spec, BATCH, torch.Generator().manual_seed(0))
+    task = task_cls(**params)
+    task.check_spec(spec)
+    ids = [str(i) for i in range(BATCH)]
+    task.prepare(ArraySampleSet(x.numpy(), ids, spec=spec, source="conformance", metadata=metadata))
+    head = task.build_head(encoder.embed_dim, spec)
+    return TaskFixture(task, encoder, head, {"index": torch.arange(BATCH), "x": x})
+
+
+def _generator(seed: int) -> torch.Generator:
+    return torch.Generator().manual_seed(seed)
+
+
+def _flatten(value: Any) -> list[torch.Tensor]:
+    if isinstance(value, torch.Tensor):
+        return [value]
+    if isinstance(value, (tuple, list)):
+        return [t for v in value for t in _flatten(v)]
+    if isinstance(value, dict):
+        return [t for v in value.values() for t in _flatten(v)]
+    raise TypeError(f"make_batch returned an unsupported type {type(value).__name__}")
+
+
+def _same(a: Any, b: Any) -> bool:
+    left, right = _flatten(a), _flatten(b)
+    return len(left) == len(right) and all(
+        x.shape == y.shape and torch.equal(x, y) for x, y in zip(left, right, strict=True)
+    )
+
+
+def check_params_round_trip(f: TaskFixture) -> None:
+    params = f.task.get_params()
+    again = type(f.task)(**params).get_params()
+    if again != params:
+        raise AssertionError(f"get_params() does not round-trip: {params} -> {again}")
+
+
+def check_shapes_and_dtypes(f: TaskFixture) -> None:
+    inputs, targets = f.task.make_batch(f.batch, _generator(1))
+    if targets.shape[0] != BATCH:
+        raise AssertionError(f"targets have batch size {targets.shape[0]}, expected {BATCH}")
+    outputs = f.task.forward(f.encoder, f.head, inputs)
+    loss = f.task.loss(outputs, targets)
+    if loss.ndim != 0 or not loss.dtype.is_floating_point:
+        raise AssertionError(f"loss must be a floating scalar, got shape {tuple(loss.shape)} {loss.dtype}")
+    f.encoder.eval()
+    with torch.no_grad():
+        scores = f.task.proxy_score(f.encoder, f.head, f.batch)
+        embedding = f.encoder(f.task.embed_input(f.batch))
+    f.encoder.train()
+    if scores.shape != (BATCH,) or not scores.dtype.is_floating_point:
+        raise AssertionError(f"proxy_score must be float (B,), got {tuple(scores.shape)} {scores.dtype}")
+    if not torch.isfinite(scores).all():
+        raise AssertionError("proxy_score has non-finite values")
+    if embedding.shape != (BATCH, f.encoder.embed_dim):
+        raise AssertionError(f"embedding shape {tuple(embedding.shape)} != (B, embed_dim)")
+
+
+def check_seeded_reproducibility(f: TaskFixture) -> None:
+    first = f.task.make_batch(f.batch, _generator(3))
+    again = f.task.make_batch(f.batch, _generator(3))
+    if not _same(first, again):
+        raise AssertionError("make_batch with the same seed gave different results")
+    state = torch.random.get_rng_state()
+    f.task.make_batch(f.batch, _generator(4))
+    if not torch.equal(state, torch.random.get_rng_state()):
+        raise AssertionError("make_batch used the global random generator")
+
+
+def check_seed_changes_batch(f: TaskFixture) -> None:
+    if not f.task.uses_randomness():
+        return
+    batches = [f.task.make_batch(f.batch, _generator(seed)) for seed in range(5)]
+    if all(_same(batches[0], b) for b in batches[1:]):
+        raise AssertionError("make_batch ignores its generator: five seeds gave the same batch")
+
+
+def check_input_not_mutated(f: TaskFixture) -> None:
+    before = f.batch["x"].clone()
+    f.task.make_batch(f.batch, _generator(5))
+    if not torch.equal(before, f.batch["x"]):
+        raise AssertionError("make_batch modified its input batch")
+
+
+def check_targets_vary(f: TaskFixture) -> None:
+    if f.task.family in {"reconstruction"}:
+        return  # targets are data, they vary with the data
+    targets = torch.cat([f.task.make_batch(f.batch, _generator(seed))[1] for seed in range(4)])
+    if torch.unique(targets[targets != -100]).numel() < 2:
+        raise AssertionError("synthetic targets are constant: the task cannot teach anything")
+
+
+def check_picklable(f: TaskFixture) -> None:
+    clone = pickle.loads(pickle.dumps(f.task))
+    if clone.get_params() != f.task.get_params():
+        raise AssertionError("a pickled task has different parameters")
+    if not _same(clone.make_batch(f.batch, _generator(6)), f.task.make_batch(f.batch, _generator(6))):
+        raise AssertionError("a pickled task makes different batches")
+
+
+def check_training_step(f: TaskFixture) -> None:
+    params = list(f.encoder.parameters()) + list(f.head.parameters())
+    inputs, targets = f.task.make_batch(f.batch, _generator(7))
+    loss = f.task.loss(f.task.forward(f.encoder, f.head, inputs), targets)
+    if not torch.isfinite(loss):
+        raise AssertionError(f"training loss is not finite: {loss}")
+    loss.backward()
+    grads = [p.grad for p in params if p.grad is not None]
+    if not grads or not all(torch.isfinite(g).all() for g in grads):
+        raise AssertionError("gradients are missing or not finite")
+    if all(float(g.abs().sum()) == 0 for g in grads):
+        raise AssertionError("all gradients are zero")
+    for p in params:
+        p.grad = None
+
+
+TASK_CHECKS: list[Callable[[TaskFixture], None]] = [
+    check_params_round_trip, check_shapes_and_dtypes, check_seeded_reproducibility,
+    check_seed_changes_batch, check_input_not_mutated, check_targets_vary, check_picklable,
+    check_training_step,
+]
+
+
+def check_task(task_cls: type[PretextTask], **fixture_kwargs: Any) -> None:
+    """Run every task check with every ``task_cls.test_params()``."""
+    for params in task_cls.test_params():
+        for check in TASK_CHECKS:
+            check(task_fixture(task_cls, params, **fixture_kwargs))
+
+
+def _encoder_and_input(encoder_cls: type[Encoder], params: dict[str, Any]) -> tuple[Encoder, torch.Tensor]:
+    spec = encoder_cls.test_spec()
+    torch.manual_seed(0)
+    encoder = encoder_cls(spec, encoder_cls.Params(**params))
+    return encoder, encoder_cls.test_input(spec, BATCH, _generator(0))
+
+
+def check_encoder_output(encoder_cls: type[Encoder], params: dict[str, Any]) -> None:
+    encoder, x = _encoder_and_input(encoder_cls, params)
+    out = encoder(x)
+    if out.shape != (BATCH, encoder.embed_dim) or not torch.isfinite(out).all():
+        raise AssertionError(f"forward gave {tuple(out.shape)}, expected finite (B, {encoder.embed_dim})")
+    out.sum().backward()
+    if not any(p.grad is not None and float(p.grad.abs().sum()) > 0 for p in encoder.parameters()):
+        raise AssertionError("no gradient reaches the encoder's parameters")
+
+
+def check_encoder_deterministic(encoder_cls: type[Encoder], params: dict[str, Any]) -> None:
+    encoder, x = _encoder_and_input(encoder_cls, params)
+    encoder.eval()
+    with torch.no_grad():
+        if not torch.equal(encoder(x), encoder(x)):
+            raise AssertionError("an encoder in eval mode gave two different outputs for one input")
+        single = encoder(x[:1])
+        if not torch.allclose(single, encoder(x)[:1], atol=1e-5):
+            raise AssertionError("in eval mode a sample's embedding depends on the rest of the batch")
+
+
+def check_encoder_state_round_trip(encoder_cls: type[Encoder], params: dict[str, Any]) -> None:
+    encoder, x = _encoder_and_input(encoder_cls, params)
+    torch.manual_seed(1)
+    other = encoder_cls(encoder.spec, encoder_cls.Params(**params))
+    other.load_state_dict(pickle.loads(pickle.dumps(encoder.state_dict())))
+    encoder.eval(), other.eval()
+    with torch.no_grad():
+        if not np.allclose(encoder(x).numpy(), other(x).numpy()):
+            raise AssertionError("an encoder restored from its state_dict gives different outputs")
+
+
+ENCODER_CHECKS = [check_encoder_output, check_encoder_deterministic, check_encoder_state_round_trip]
+
+
+def check_encoder(encoder_cls: type[Encoder]) -> None:
+    for params in encoder_cls.test_params():
+        for check in ENCODER_CHECKS:
+            check(encoder_cls, params)

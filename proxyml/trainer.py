@@ -1,0 +1,347 @@
+"""The common Trainer: one Lightning loop for every task and modality.
+
+:class:`PretextModule` is a generic LightningModule (an encoder + a task head); :class:`Trainer`
+maps a recipe's ``trainer:`` section onto :class:`lightning.pytorch.Trainer`, so checkpoints,
+resume, early stopping, progress bars, CSV logs, mixed precision and multi-GPU / multi-node
+strategies come from Lightning. Nothing here knows about a modality.
+
+Reproducibility: every batch's perturbation uses a generator seeded from
+``(seed, stage, epoch, batch index, rank)`` and the shuffling order is seeded per epoch, so a run
+that is killed and resumed from its last checkpoint ends with the same weights as one that was not.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import shutil
+import time
+import warnings
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import lightning.pytorch as pl
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Sampler, Subset
+
+from proxyml.data import SampleSet
+from proxyml.encoders import Encoder, create_encoder
+from proxyml.recipe import TrainerSection
+from proxyml.tasks import PretextTask, create_task
+
+log = logging.getLogger(__name__)
+STAGES = {"train": 0, "val": 1}
+
+
+def batch_seed(seed: int, stage: str, epoch: int, batch_index: int, rank: int = 0) -> int:
+    """A 63-bit seed for one batch's perturbations, independent of anything global."""
+    state = np.random.SeedSequence([seed, STAGES[stage], epoch, batch_index, rank]).generate_state(2)
+    return int((int(state[0]) << 31) ^ int(state[1])) & ((1 << 63) - 1)
+
+
+class EpochSeededSampler(Sampler[int]):
+    """Shuffles with a fresh, seeded order each epoch (Lightning calls :meth:`set_epoch`)."""
+
+    def __init__(self, size: int, seed: int) -> None:
+        self.size, self.seed, self.epoch = size, seed, 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(np.random.default_rng([self.seed, self.epoch]).permutation(self.size).tolist())
+
+    def __len__(self) -> int:
+        return self.size
+
+
+class PretextModule(pl.LightningModule):
+    """An encoder and a task head trained on a pretext task."""
+
+    def __init__(
+        self,
+        task: PretextTask,
+        encoder: Encoder,
+        *,
+        learning_rate: float = 1e-3,
+        weight_decay: float = 1e-4,
+        seed: int = 0,
+        preprocessing: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__()
+        self.task = task
+        self.encoder = encoder
+        self.head = task.build_head(encoder.embed_dim, encoder.spec)
+        self.learning_rate, self.weight_decay, self.seed = learning_rate, weight_decay, seed
+        self.preprocessing = preprocessing or {}
+
+    # -- building and restoring ------------------------------------------------------------
+    def description(self) -> dict[str, Any]:
+        """Everything needed to rebuild this module, stored in every checkpoint."""
+        return {
+            "task": {"name": self.task.registry_name, "params": self.task.get_params()},
+            "task_state": self.task.get_state(),
+            "encoder": {"name": self.encoder.registry_name, "params": self.encoder.params.model_dump()},
+            "spec": self.encoder.spec,
+            "learning_rate": self.learning_rate,
+            "weight_decay": self.weight_decay,
+            "seed": self.seed,
+            "preprocessing": self.preprocessing,
+        }
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        checkpoint["proxyml"] = self.description()
+
+    @classmethod
+    def build(
+        cls,
+        task_name: str,
+        task_params: dict[str, Any],
+        encoder_name: str,
+        encoder_params: dict[str, Any],
+        spec: dict[str, Any],
+        **kwargs: Any,
+    ) -> PretextModule:
+        return cls(create_task(task_name, task_params), create_encoder(encoder_name, spec, encoder_params), **kwargs)
+
+    @classmethod
+    def from_checkpoint(cls, path: str | Path) -> PretextModule:
+        """Rebuild a trained module from a checkpoint written by :class:`Trainer`."""
+        checkpoint = torch.load(path, map_location="cpu", weights_only=False)
+        if "proxyml" not in checkpoint:
+            raise ValueError(f"{path} is not a proxyml checkpoint")
+        info = checkpoint["proxyml"]
+        task = create_task(info["task"]["name"], info["task"]["params"])
+        task.set_state(info["task_state"])
+        module = cls(
+            task,
+            create_encoder(info["encoder"]["name"], info["spec"], info["encoder"]["params"]),
+            learning_rate=info["learning_rate"],
+            weight_decay=info["weight_decay"],
+            seed=info["seed"],
+            preprocessing=info["preprocessing"],
+        )
+        module.load_state_dict(checkpoint["state_dict"])
+        return module.eval()
+
+    # -- Lightning hooks -------------------------------------------------------------------
+    def _generator(self, stage: str, batch_index: int) -> torch.Generator:
+        epoch = self.current_epoch if stage == "train" else 0  # the same val batches every epoch
+        generator = torch.Generator(device=self.device)
+        generator.manual_seed(batch_seed(self.seed, stage, epoch, batch_index, self.global_rank))
+        return generator
+
+    def _step(self, batch: dict[str, Any], batch_index: int, stage: str) -> torch.Tensor:
+        inputs, targets = self.task.make_batch(batch, self._generator(stage, batch_index))
+        loss = self.task.loss(self.task.forward(self.encoder, self.head, inputs), targets)
+        size = len(batch["index"])
+        self.log(f"{stage}_loss", loss, prog_bar=True, on_step=stage == "train", on_epoch=True, batch_size=size)
+        return loss
+
+    def training_step(self, batch: dict[str, Any], batch_index: int) -> torch.Tensor:
+        return self._step(batch, batch_index, "train")
+
+    def validation_step(self, batch: dict[str, Any], batch_index: int) -> torch.Tensor:
+        return self._step(batch, batch_index, "val")
+
+    def predict_step(self, batch: dict[str, Any], batch_index: int) -> dict[str, torch.Tensor]:
+        return {
+            "index": batch["index"].cpu(),
+            "embedding": self.encoder(self.task.embed_input(batch)).float().cpu(),
+            "proxy_score": self.task.proxy_score(self.encoder, self.head, batch).float().cpu(),
+        }
+
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        return torch.optim.AdamW(self.parameters(), lr=self.learning_rate, weight_decay=self.weight_decay)
+
+
+@dataclass
+class FitResult:
+    """What :meth:`Trainer.fit` did."""
+
+    checkpoint: Path | None
+    last_checkpoint: Path | None
+    epochs: int
+    seconds: float
+    n_train: int
+    n_val: int
+    history: list[dict[str, float]] = field(default_factory=list)
+    stopped_early: bool = False
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "epochs": self.epochs,
+            "seconds": round(self.seconds, 3),
+            "n_train": self.n_train,
+            "n_val": self.n_val,
+            "stopped_early": self.stopped_early,
+            "checkpoint": str(self.checkpoint) if self.checkpoint else None,
+            "final_train_loss": self.history[-1].get("train_loss") if self.history else None,
+            "final_val_loss": self.history[-1].get("val_loss") if self.history else None,
+        }
+
+
+class _History(pl.Callback):
+    def __init__(self) -> None:
+        self.rows: list[dict[str, float]] = []
+
+    def on_train_epoch_end(self, trainer: pl.Trainer, module: pl.LightningModule) -> None:
+        metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if k.endswith("_epoch") or k == "val_loss"}
+        row = {"epoch": float(trainer.current_epoch)}
+        row.update({k.removesuffix("_epoch"): v for k, v in metrics.items()})
+        self.rows.append(row)
+
+
+def split_unlabeled(size: int, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """A seeded held-out slice of the unlabeled pool for early stopping (none if too small)."""
+    n_val = int(round(size * val_fraction))
+    if val_fraction > 0 and size >= 10:
+        n_val = max(n_val, 2)
+    else:
+        n_val = 0
+    order = np.random.default_rng([seed, 7]).permutation(size)
+    return np.sort(order[n_val:]), np.sort(order[:n_val])
+
+
+class Trainer:
+    """Train and apply pretext models as the recipe's ``trainer:`` section says.
+
+    Args:
+        config: the recipe's trainer section.
+        output_dir: where checkpoints (``checkpoints/``) and logs (``logs/metrics.csv``) go.
+        seed: the recipe's seed.
+        callbacks: extra Lightning callbacks.
+    """
+
+    def __init__(
+        self,
+        config: TrainerSection,
+        output_dir: str | Path,
+        seed: int = 0,
+        callbacks: Sequence[pl.Callback] = (),
+    ) -> None:
+        self.config, self.output_dir, self.seed = config, Path(output_dir), seed
+        self.callbacks = list(callbacks)
+        _quiet_lightning()
+
+    @property
+    def checkpoint_dir(self) -> Path:
+        return self.output_dir / "checkpoints"
+
+    def _common(self) -> dict[str, Any]:
+        c = self.config
+        accelerator = c.accelerator
+        on_cpu = accelerator == "cpu" or (accelerator == "auto" and not torch.cuda.is_available())
+        deterministic = c.deterministic if c.deterministic is not None else on_cpu
+        return {
+            "accelerator": accelerator,
+            "devices": c.devices,
+            "strategy": c.strategy,
+            "num_nodes": c.num_nodes,
+            "precision": c.precision,
+            "deterministic": deterministic,
+            "enable_progress_bar": c.progress_bar,
+            "enable_model_summary": False,
+        }
+
+    def _loader(self, dataset: SampleSet, indices: np.ndarray, *, shuffle: bool) -> DataLoader:
+        subset = Subset(dataset, indices.tolist())
+        sampler = EpochSeededSampler(len(subset), self.seed) if shuffle else None
+        return DataLoader(
+            subset,
+            batch_size=self.config.batch_size,
+            sampler=sampler,
+            num_workers=self.config.num_workers,
+            persistent_workers=self.config.num_workers > 0,
+        )
+
+    def fit(self, module: PretextModule, dataset: SampleSet, *, resume: bool = False) -> FitResult:
+        """Train ``module`` on ``dataset``; ``resume`` continues from ``checkpoints/last.ckpt``."""
+        from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
+        from lightning.pytorch.loggers import CSVLogger
+
+        c = self.config
+        train_idx, val_idx = split_unlabeled(len(dataset), c.val_fraction, self.seed)
+        has_val = len(val_idx) > 0
+        checkpoint = ModelCheckpoint(
+            dirpath=self.checkpoint_dir,
+            filename="best" if has_val else "epoch{epoch:03d}",
+            monitor="val_loss" if has_val else None,
+            mode="min",
+            save_top_k=1,
+            save_last=True,
+            auto_insert_metric_name=False,
+            enable_version_counter=False,
+        )
+        history = _History()
+        callbacks: list[pl.Callback] = [checkpoint, history, *self.callbacks]
+        early = None
+        if has_val and c.early_stopping_patience:
+            early = EarlyStopping(monitor="val_loss", patience=c.early_stopping_patience, mode="min")
+            callbacks.append(early)
+        ckpt_path = None
+        last = self.checkpoint_dir / "last.ckpt"
+        if resume:
+            if not last.is_file():
+                raise FileNotFoundError(f"--resume: no checkpoint to resume from at {last}")
+            ckpt_path = str(last)
+        elif last.exists():
+            log.warning("%s exists and will be overwritten (use --resume to continue it)", self.checkpoint_dir)
+            for old in self.checkpoint_dir.glob("*.ckpt"):
+                old.unlink()
+        if not resume:
+            shutil.rmtree(self.output_dir / "logs", ignore_errors=True)
+        trainer = pl.Trainer(
+            **self._common(),
+            max_epochs=c.max_epochs,
+            callbacks=callbacks,
+            logger=CSVLogger(self.output_dir, name="logs"),  # a resumed run logs to the next version_N
+            gradient_clip_val=c.gradient_clip_val,
+            # at most once an epoch on tiny data sets, so the CSV log always has training rows
+            log_every_n_steps=min(c.log_every_n_steps, max(1, math.ceil(len(train_idx) / c.batch_size))),
+            num_sanity_val_steps=0,
+        )
+        start = time.perf_counter()
+        trainer.fit(
+            module,
+            train_dataloaders=self._loader(dataset, train_idx, shuffle=True),
+            val_dataloaders=self._loader(dataset, val_idx, shuffle=False) if has_val else None,
+            ckpt_path=ckpt_path,
+        )
+        best = Path(checkpoint.best_model_path) if checkpoint.best_model_path else None
+        return FitResult(
+            checkpoint=best or (last if last.exists() else None),
+            last_checkpoint=last if last.exists() else None,
+            epochs=trainer.current_epoch,
+            seconds=time.perf_counter() - start,
+            n_train=len(train_idx),
+            n_val=len(val_idx),
+            history=history.rows,
+            stopped_early=bool(early is not None and early.stopped_epoch > 0),
+        )
+
+    def predict(self, module: PretextModule, dataset: SampleSet) -> tuple[np.ndarray, np.ndarray]:
+        """Embeddings ``(n, embed_dim)`` and proxy scores ``(n,)`` of every sample, in order.
+
+        Runs Lightning's predict loop on one device of the configured accelerator.
+        """
+        common = self._common() | {"devices": 1, "strategy": "auto", "num_nodes": 1}
+        trainer = pl.Trainer(**common, logger=False, enable_checkpointing=False)
+        outputs = trainer.predict(module, self._loader(dataset, np.arange(len(dataset)), shuffle=False))
+        assert outputs is not None
+        order = torch.cat([o["index"] for o in outputs]).numpy()
+        embeddings = torch.cat([o["embedding"] for o in outputs]).numpy()
+        scores = torch.cat([o["proxy_score"] for o in outputs]).numpy()
+        inverse = np.argsort(order)
+        return embeddings[inverse], scores[inverse]
+
+
+def _quiet_lightning() -> None:
+    """Keep Lightning's start-up chatter (device lists, tips) out of the user's terminal."""
+    for name in ("lightning.pytorch", "lightning.fabric", "lightning"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    warnings.filterwarnings("ignore", message=".*does not have many workers.*")
+    warnings.filterwarnings("ignore", message=".*LeafSpec.*")

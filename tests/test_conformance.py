@@ -1,0 +1,32 @@
+"""Every registered task and encoder passes every conformance check (new plugins join automatically)."""
+
+from __future__ import annotations
+
+import pytest
+
+from proxyml.registry import ENCODERS, TASKS
+from proxyml.testing import ENCODER_CHECKS, TASK_CHECKS, task_fixture
+
+
+@pytest.mark.parametrize("check", TASK_CHECKS, ids=lambda c: c.__name__)
+@pytest.mark.parametrize("name", TASKS.names())
+def test_task_conformance(name: str, check) -> None:
+    task_cls = TASKS.get(name)
+    for params in task_cls.test_params():
+        check(task_fixture(task_cls, params))
+
+
+@pytest.mark.parametrize("check", ENCODER_CHECKS, ids=lambda c: c.__name__)
+@pytest.mark.parametrize("name", ENCODERS.names())
+def test_encoder_conformance(name: str, check) -> None:
+    encoder_cls = ENCODERS.get(name)
+    for params in encoder_cls.test_params():
+        check(encoder_cls, params)
+
+
+def test_every_task_names_its_modality_and_family() -> None:
+    for name in TASKS.names():
+        task_cls = TASKS.get(name)
+        assert name.startswith(task_cls.modality + "."), name
+        assert task_cls.family in {"classification", "pairwise_ranking", "reconstruction", "metadata"}
+        assert task_cls.proxy_score_meaning, f"{name} does not say what its proxy score means"
