@@ -87,8 +87,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"proxyml {args.verb}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        print(f"proxyml {args.verb}: interrupted; `proxyml {args.verb} ... --resume` continues "
-              "from the last checkpoint", file=sys.stderr)
+        hint = (f"; `proxyml {args.verb} ... --resume` continues from the last checkpoint"
+                if args.verb in {"run", "train"} else "")
+        print(f"proxyml {args.verb}: interrupted{hint}", file=sys.stderr)
         return 130
 
 

@@ -85,7 +85,7 @@ class SampleSet(Dataset):
     def load(self, index: int) -> torch.Tensor:
         raise NotImplementedError
 
-    def raw(self, indices: Sequence[int]) -> np.ndarray:
+    def raw(self, indices: Sequence[int] | np.ndarray) -> np.ndarray:
         """Samples ``indices`` stacked as a numpy array (the input of cheap baselines)."""
         return np.stack([self.load(i).numpy() for i in indices])
 
@@ -122,7 +122,7 @@ class ArraySampleSet(SampleSet):
     def load(self, index: int) -> torch.Tensor:
         return torch.as_tensor(np.asarray(self.array[index], dtype=np.float32))
 
-    def raw(self, indices: Sequence[int]) -> np.ndarray:
+    def raw(self, indices: Sequence[int] | np.ndarray) -> np.ndarray:
         return np.asarray(self.array[np.asarray(indices)], dtype=np.float32)
 
 

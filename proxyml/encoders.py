@@ -12,7 +12,8 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
-from proxyml.params import Params, validate_params
+from proxyml.params import Params as ParamsBase
+from proxyml.params import validate_params
 from proxyml.registry import ENCODERS
 
 
@@ -24,12 +25,12 @@ class Encoder(nn.Module):
     steps, tokens) also implement :meth:`forward_sequence`.
     """
 
-    Params: ClassVar[type[Params]] = Params
+    Params: ClassVar[type[ParamsBase]] = ParamsBase
     modality: ClassVar[str] = ""
     registry_name: ClassVar[str] = ""
     embed_dim: int
 
-    def __init__(self, spec: dict[str, Any], params: Params) -> None:
+    def __init__(self, spec: dict[str, Any], params: ParamsBase) -> None:
         super().__init__()
         self.spec = dict(spec)
         self.params = params

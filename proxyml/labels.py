@@ -1,4 +1,13 @@
-"""Read the few real labels and join them to sample ids (at evaluation time only)."""
+"""Read the few real labels and join them to sample ids (at evaluation time only).
+
+Example:
+    >>> import pandas as pd
+    >>> y, positive, notes = binarize(pd.Series(["cat", "dog", "dog"]), None, "animal")
+    >>> y.tolist(), positive
+    ([0, 1, 1], 'dog')
+    >>> binarize(pd.Series(["0.0", "1.0"]), 1, "churn")[:2]  # 1 matches "1.0"
+    (array([0, 1]), '1.0')
+"""
 
 from __future__ import annotations
 
@@ -16,48 +25,89 @@ from proxyml.params import Params
 
 def read_label_table(source: str, base_dir: Path | None = None) -> pd.DataFrame:
     """A CSV or Parquet file of labels (relative paths resolve against ``base_dir``)."""
-    path = Path(source)
+    path = Path(source).expanduser()
     if not path.is_absolute() and base_dir is not None:
         path = base_dir / path
     if not path.is_file():
         raise FileNotFoundError(f"labels.source: file not found: {path}")
-    if path.suffix.lower() == ".parquet":
-        return pd.read_parquet(path)
-    if path.suffix.lower() in {".csv", ".txt"}:
-        try:
-            return pd.read_csv(path, dtype=str, keep_default_na=True)
-        except pd.errors.EmptyDataError:
-            raise LabelError(f"labels.source: {path} is empty") from None
-    raise LabelError(f"labels.source: {path}: expected a .csv or .parquet file")
+    suffix = path.suffix.lower()
+    if suffix not in {".csv", ".txt", ".parquet"}:
+        raise LabelError(f"labels.source: {path}: expected a .csv or .parquet file")
+    try:
+        if suffix == ".parquet":
+            return pd.read_parquet(path)
+        return pd.read_csv(path, dtype=str, keep_default_na=True)
+    except pd.errors.EmptyDataError:
+        raise LabelError(f"labels.source: {path} is empty") from None
+    except (pd.errors.ParserError, UnicodeDecodeError, OSError, ValueError) as exc:
+        # pyarrow's errors derive from these; a corrupt file must not surface as a traceback
+        raise LabelError(f"labels.source: cannot read {path} ({exc})") from None
+
+
+def _as_number(value: Any) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _number_set(values: list[str]) -> set[float] | None:
+    numbers = {_as_number(v) for v in values}
+    return None if None in numbers else numbers  # type: ignore[return-value]
+
+
+def _find_value(positive: Any, distinct: list[str]) -> str | None:
+    """The value of the column that ``positive`` stands for: ``1`` is ``"1"`` and ``"1.0"``,
+    ``True`` is ``"True"``, ``"true"`` and ``"1"``."""
+    if str(positive) in distinct:
+        return str(positive)
+    if isinstance(positive, bool):
+        spellings = {"true", "1", "1.0"} if positive else {"false", "0", "0.0"}
+        found = [v for v in distinct if v.strip().lower() in spellings]
+    else:
+        number = _as_number(positive)
+        found = [] if number is None else [v for v in distinct if _as_number(v) == number]
+    return found[0] if len(found) == 1 else None
 
 
 def binarize(values: pd.Series, positive: Any, target: str) -> tuple[np.ndarray, Any, list[str]]:
-    """0/1 targets from a column, and the value counted as positive (chosen if not given)."""
+    """0/1 targets from a column, and the value counted as positive (chosen if not given).
+
+    Without ``positive``: a 0/1 (or True/False) column counts 1 as positive, a column with two
+    other values counts the sorted-last one (with a note); anything else is an error.
+    """
     notes: list[str] = []
     as_text = values.astype(str)
     distinct = sorted(as_text.unique())
+    shown = ", ".join(map(repr, distinct[:10])) + (" ..." if len(distinct) > 10 else "")
     if positive is None:
-        if set(distinct) <= {"0", "1"} or set(distinct) <= {"False", "True"}:
-            positive = "1" if "1" in distinct or "0" in distinct else "True"
-        elif len(distinct) == 2:
-            positive = distinct[-1]
-            notes.append(
-                f"labels.positive is not set: counting {positive!r} as the positive class "
-                f"(values: {', '.join(map(repr, distinct))}); set labels.positive to choose"
+        numbers = _number_set(distinct)
+        if numbers is not None and numbers <= {0.0, 1.0}:
+            key = _find_value(1, distinct) or "1"  # all zeros: every label is negative
+            return (as_text == key).to_numpy(dtype=np.int64), key, notes
+        if {v.lower() for v in distinct} <= {"true", "false"} and len(distinct) <= 2:
+            key = _find_value(True, distinct) or "True"
+            return (as_text == key).to_numpy(dtype=np.int64), key, notes
+        if len(distinct) == 1:
+            raise LabelError(
+                f"labels.target: every labelled sample has {target!r} = {distinct[0]!r}; "
+                "the labels need two classes to evaluate against"
             )
-        else:
-            shown = ", ".join(map(repr, distinct[:10])) + (" ..." if len(distinct) > 10 else "")
+        if len(distinct) > 2:
             raise LabelError(
                 f"labels.positive: target {target!r} has {len(distinct)} values ({shown}); "
                 "set labels.positive to the value that counts as the positive class"
             )
-    key = str(positive)
-    if key.endswith(".0") and key not in distinct and key[:-2] in distinct:
-        key = key[:-2]
-    if key not in distinct:
+        positive = distinct[-1]
+        notes.append(
+            f"labels.positive is not set: counting {positive!r} as the positive class "
+            f"(values: {shown}); set labels.positive to choose"
+        )
+    key = _find_value(positive, distinct)
+    if key is None:
         raise LabelError(
-            f"labels.positive: {positive!r} does not occur in column {target!r}; "
-            f"values are {', '.join(map(repr, distinct[:10]))}"
+            f"labels.positive: {positive!r} does not occur in column {target!r} of the labelled "
+            f"samples; values are {shown}"
         )
     return (as_text == key).to_numpy(dtype=np.int64), key, notes
 
@@ -69,40 +119,52 @@ def load_labels(
     reader_params: Params,
     base_dir: Path | None = None,
 ) -> Labels:
-    """Read ``section`` (a :class:`proxyml.recipe.LabelsSection`) and join it to ``dataset``."""
+    """Read ``section`` (a :class:`proxyml.recipe.LabelsSection`) and join it to ``dataset``.
+
+    Labels come back in the data's order; label ids that match no sample are counted and
+    listed in ``unmatched``, and every row left out is stated in ``notes``.
+    """
     table = modality.read_label_source(section.source, reader_params)
     if table is None:
         table = read_label_table(section.source, base_dir)
     where = f"labels ({section.source})"
-    for column, key in ((section.id_column, "labels.id_column"), (section.target, "labels.target")):
+    id_column, target = section.id_column, section.target
+    for column, key in ((id_column, "labels.id_column"), (target, "labels.target")):
         if column not in table.columns:
             raise LabelError(f"{key}: {where} has no column {column!r}; columns are {list(table.columns)}")
-    table = table[[section.id_column, section.target]].copy()
-    table[section.id_column] = table[section.id_column].astype(str)
+    if id_column == target:
+        raise LabelError(f"labels.target: {target!r} is also labels.id_column; the target must be another column")
+    table = table[[id_column, target]].copy()
     notes: list[str] = []
-    missing = table[section.target].isna()
-    if missing.any():
-        notes.append(f"{int(missing.sum())} label rows have no {section.target!r} value and were not used")
-        table = table[~missing]
-    table = _deduplicate(table, section.id_column, section.target, where, notes)
-    matched = table[table[section.id_column].map(dataset.has_id)]
-    unmatched = table.loc[~table[section.id_column].map(dataset.has_id), section.id_column].tolist()
+    for column, what in ((id_column, "id"), (target, f"{target!r} value")):
+        missing = table[column].isna()
+        if missing.any():
+            notes.append(f"{int(missing.sum())} label rows have no {what} and were not used")
+            table = table[~missing]
+    if table.empty:
+        raise LabelError(f"{where}: no label row has both an id and a {target!r} value")
+    table[id_column] = table[id_column].astype(str)
+    table = _deduplicate(table, id_column, target, where, notes)
+    found = table[id_column].map(dataset.has_id).to_numpy(dtype=bool)
+    matched = table[found]
+    unmatched = table.loc[~found, id_column].tolist()
     if matched.empty:
         raise LabelError(
             f"{where}: none of the {len(table)} label ids match a sample id "
-            f"(label ids look like {table[section.id_column].head(3).tolist()}, "
+            f"(label ids look like {table[id_column].head(3).tolist()}, "
             f"sample ids look like {dataset.ids[:3]}); check labels.id_column and the data's ids"
         )
     if unmatched:
-        notes.append(f"{len(unmatched)} label ids match no sample, e.g. {unmatched[:5]}")
-    order = np.argsort(dataset.positions(matched[section.id_column].tolist()), kind="stable")
+        notes.append(f"{len(unmatched)} of {len(table)} label ids match no sample and were not used, "
+                     f"e.g. {unmatched[:5]}")
+    order = np.argsort(dataset.positions(matched[id_column].tolist()), kind="stable")
     matched = matched.iloc[order]
-    y, positive, binarize_notes = binarize(matched[section.target], section.positive, section.target)
+    y, positive, binarize_notes = binarize(matched[target], section.positive, target)
     return Labels(
-        ids=matched[section.id_column].tolist(),
+        ids=matched[id_column].tolist(),
         y=y,
         positive=positive,
-        target=section.target,
+        target=target,
         unmatched=unmatched,
         notes=notes + binarize_notes,
     )
@@ -112,11 +174,13 @@ def _deduplicate(table: pd.DataFrame, id_column: str, target: str, where: str, n
     repeated = table[table.duplicated(id_column, keep=False)]
     if repeated.empty:
         return table
-    conflicting = repeated.groupby(id_column)[target].nunique()
-    conflicting = conflicting[conflicting > 1]
+    values = repeated.groupby(id_column)[target].agg(lambda v: sorted(set(map(str, v))))
+    conflicting = values[values.map(len) > 1]
     if len(conflicting):
+        examples = "; ".join(f"{i!r}: {', '.join(map(repr, v))}" for i, v in conflicting.head(5).items())
         raise LabelError(
-            f"{where}: {len(conflicting)} ids have conflicting labels, e.g. {conflicting.index[:5].tolist()}"
+            f"{where}: {len(conflicting)} ids are listed more than once with different labels "
+            f"(e.g. {examples}); keep one label per id"
         )
-    notes.append(f"{repeated[id_column].nunique()} ids were listed more than once with the same label")
+    notes.append(f"{len(values)} ids were listed more than once with the same label; each is used once")
     return table.drop_duplicates(id_column)

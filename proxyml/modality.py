@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 
 from proxyml.data import SampleSet
-from proxyml.params import Params, validate_params
+from proxyml.params import Params as ParamsBase
+from proxyml.params import validate_params
 from proxyml.registry import BASELINES, MODALITIES
 
 
@@ -28,30 +29,33 @@ class Modality(ABC):
         default_baselines: registry names of the cheap strong baselines evaluated by default.
     """
 
-    ReaderParams: ClassVar[type[Params]] = Params
+    ReaderParams: ClassVar[type[ParamsBase]] = ParamsBase
     default_encoder: ClassVar[str] = ""
     default_baselines: ClassVar[tuple[str, ...]] = ()
     registry_name: ClassVar[str] = ""
 
-    def reader_params(self, params: dict[str, Any] | None) -> Params:
+    def reader_params(self, params: dict[str, Any] | None) -> ParamsBase:
         return validate_params(self.ReaderParams, params, "data.params")
 
     @abstractmethod
     def read(
         self,
         source: str,
-        params: Params,
+        params: ParamsBase,
         *,
         base_dir: Path | None = None,
         preprocessing: dict[str, Any] | None = None,
+        label_columns: tuple[str, ...] = (),
     ) -> SampleSet:
         """Read ``source`` into a :class:`SampleSet`.
 
         ``preprocessing`` is the ``SampleSet.preprocessing`` of the data a model was trained on;
         when given, the reader applies it instead of fitting new statistics.
+        ``label_columns`` are columns that hold the real labels (the recipe's ``labels.target``):
+        a reader of tables must never feed them to the encoder.
         """
 
-    def read_label_source(self, source: str, params: Params) -> pd.DataFrame | None:
+    def read_label_source(self, source: str, params: ParamsBase) -> pd.DataFrame | None:
         """Labels from a source that is not a CSV file (e.g. ``sktime:GunPoint``).
 
         Return a table with an ``id`` column, or ``None`` when ``source`` is not such a source.
@@ -62,7 +66,7 @@ class Modality(ABC):
 class Baseline(ABC):
     """A cheap, strong feature extractor to compare the proxy model's embeddings against."""
 
-    Params: ClassVar[type[Params]] = Params
+    Params: ClassVar[type[ParamsBase]] = ParamsBase
     modality: ClassVar[str] = ""
     registry_name: ClassVar[str] = ""
 

@@ -69,8 +69,9 @@ def prepare(recipe: Recipe, preprocessing: dict[str, Any] | None = None) -> Prep
     modality = get_modality(recipe.modality)
     reader_params = modality.reader_params(recipe.data.params)
     log.info("reading %s", recipe.data.source)
+    label_columns = (recipe.labels.target,) if recipe.labels is not None else ()
     dataset = modality.read(recipe.data.source, reader_params, base_dir=recipe.base_dir,
-                            preprocessing=preprocessing)
+                            preprocessing=preprocessing, label_columns=label_columns)
     log.info("read %d samples (%d skipped)", len(dataset), len(dataset.skipped))
     for note in dataset.notes:
         log.info("data: %s", note)
@@ -160,9 +161,11 @@ def run(recipe: Recipe, *, resume: bool = False, callbacks: list[pl.Callback] | 
     timings["embed_and_score"] = time.perf_counter() - tick
     features: dict[str, np.ndarray] = {"proxyml": embeddings}
     if recipe.evaluate.random_init:
+        tick = time.perf_counter()
         random_embeddings, _ = trainer.predict(build_module(recipe, dataset), dataset)
         save_predictions(out, dataset.ids, random_embeddings, None, stem="random_init_embeddings")
         features["random_init"] = random_embeddings
+        timings["random_init"] = time.perf_counter() - tick
     report = evaluate_run(recipe, prepared, features, scores, timings)
     report["training"] = fit.summary()
     report["timings"] = {k: round(v, 3) for k, v in timings.items()}
@@ -222,7 +225,7 @@ def evaluate_run(recipe: Recipe, prepared: Prepared, features: dict[str, np.ndar
 
 
 def environment() -> dict[str, Any]:
-    versions = {}
+    versions: dict[str, str | None] = {}
     for package in ("proxyml", "torch", "lightning", "numpy", "pandas", "scikit-learn", "sktime", "pydantic"):
         try:
             versions[package] = metadata.version(package)

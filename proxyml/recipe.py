@@ -155,13 +155,18 @@ class Recipe(Section):
 
     def resolve_source(self, source: str) -> str:
         """``source`` as an absolute path when it is a relative file path (schemes stay)."""
-        if re.match(r"^[A-Za-z][A-Za-z0-9_]+:", source) or self._base_dir is None:
+        if re.match(r"^[A-Za-z][A-Za-z0-9_]+:", source):
             return source
-        path = Path(source)
+        path = Path(source).expanduser()
+        if self._base_dir is None:
+            return str(path)
         return str(path if path.is_absolute() else (self._base_dir / path).resolve())
 
     def validate_components(self) -> None:
         """Check every registry name and every component's parameters."""
+        if self.data.modality is None:
+            # the modality comes from the task's name: a typo there is a task typo
+            _check_component(self.task, TASKS, "task")
         if self.modality not in MODALITIES:
             key = "data.modality" if self.data.modality else "task.name"
             raise RecipeError(f"{key}: {MODALITIES.unknown_message(self.modality)}")
@@ -180,7 +185,9 @@ class Recipe(Section):
         validate_params(ENCODERS.get(encoder.name).Params, encoder.params, "encoder.params")
         for i, baseline in enumerate(self.baselines):
             _check_component(baseline, BASELINES, f"evaluate.baselines.{i}")
-            BASELINES.get(baseline.name)(**baseline.params)
+            baseline_cls = BASELINES.get(baseline.name)
+            validate_params(baseline_cls.Params, baseline.params, f"evaluate.baselines.{i}.params")
+            baseline_cls(**baseline.params)
 
 
 def _check_component(component: Component, registry: Any, key: str) -> None:
@@ -191,6 +198,8 @@ def _check_component(component: Component, registry: Any, key: str) -> None:
 def apply_overrides(data: dict[str, Any], overrides: Sequence[str]) -> dict[str, Any]:
     """Apply ``key.sub=value`` overrides (values parsed as YAML) to a nested dict.
 
+    Missing sections are created, and so are sections left empty (``null``) in the YAML.
+
     Example:
         >>> apply_overrides({"trainer": {"max_epochs": 20}}, ["trainer.max_epochs=3"])
         {'trainer': {'max_epochs': 3}}
@@ -198,16 +207,29 @@ def apply_overrides(data: dict[str, Any], overrides: Sequence[str]) -> dict[str,
     data = copy.deepcopy(data)
     for override in overrides:
         key, sep, raw = override.partition("=")
-        if not sep or not key.strip():
+        parts = [part.strip() for part in key.split(".")]
+        if not sep or not all(parts):
             raise RecipeError(f"--set {override!r}: expected key.sub=value, e.g. trainer.max_epochs=3")
-        parts = key.strip().split(".")
+        try:
+            value = yaml.safe_load(raw) if raw.strip() else None
+        except yaml.YAMLError as exc:
+            problem = getattr(exc, "problem", None) or exc
+            raise RecipeError(
+                f"--set {override!r}: the value {raw.strip()!r} is not valid YAML ({problem}); "
+                f"quote it to set a string, e.g. --set '{key.strip()}=\"{raw.strip()}\"'"
+            ) from None
         node = data
         for i, part in enumerate(parts[:-1]):
-            child = node.setdefault(part, {})
+            child = node.get(part)
+            if child is None:
+                child = node[part] = {}
             if not isinstance(child, dict):
-                raise RecipeError(f"--set {override!r}: {'.'.join(parts[: i + 1])} is not a section")
+                section = ".".join(parts[: i + 1])
+                raise RecipeError(
+                    f"--set {override!r}: {section} is {child!r}, not a section, so it has no key {parts[i + 1]!r}"
+                )
             node = child
-        node[parts[-1]] = yaml.safe_load(raw) if raw.strip() else None
+        node[parts[-1]] = value
     return data
 
 
@@ -230,9 +252,15 @@ def load_recipe(path: str | Path, overrides: Sequence[str] = ()) -> Recipe:
     if not path.is_file():
         raise FileNotFoundError(f"recipe not found: {path}")
     try:
-        data = yaml.safe_load(path.read_text())
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise RecipeError(f"{path}: not valid YAML: {exc}") from None
+    except UnicodeDecodeError:
+        raise RecipeError(f"{path}: not a text file (a recipe is UTF-8 YAML)") from None
+    if data is None and not overrides:
+        raise RecipeError(f"{path}: the recipe is empty; it needs at least name, data and task")
+    if data is not None and not isinstance(data, dict):
+        raise RecipeError(f"{path}: expected a mapping (key: value) at the top level, got {type(data).__name__}")
     try:
         return recipe_from_dict(apply_overrides(data or {}, overrides), path.parent.resolve(), origin=str(path))
     except RecipeError as exc:

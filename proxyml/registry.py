@@ -66,9 +66,12 @@ class Registry(Generic[T]):
         return self._items[name]
 
     def unknown_message(self, name: str) -> str:
+        """``unknown <kind> 'name'``, the closest known name (case aside) and all known names."""
+        discover()
         known = sorted(self._items)
-        close = difflib.get_close_matches(name, known, n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
+        by_lower = {k.lower(): k for k in known}
+        close = difflib.get_close_matches(str(name).lower(), list(by_lower), n=1)
+        hint = f"; did you mean {by_lower[close[0]]!r}?" if close else "."
         return f"unknown {self.kind} {name!r}{hint} Known: {', '.join(known) or '(none)'}"
 
     def names(self) -> list[str]:
@@ -100,11 +103,16 @@ def discover() -> None:
     global _discovered
     if _discovered:
         return
-    _discovered = True
+    _discovered = True  # set first: the imported modules may look things up while registering
     import proxyml.modalities as modalities_pkg
 
-    for info in pkgutil.iter_modules(modalities_pkg.__path__, modalities_pkg.__name__ + "."):
-        importlib.import_module(info.name)
+    try:
+        for info in pkgutil.iter_modules(modalities_pkg.__path__, modalities_pkg.__name__ + "."):
+            importlib.import_module(info.name)
+    except BaseException:
+        # a built-in that fails to import must fail again next time, not leave an empty registry
+        _discovered = False
+        raise
     for group in ENTRY_POINT_GROUPS:
         for entry_point in metadata.entry_points(group=group):
             try:

@@ -26,7 +26,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from proxyml.errors import DataError
-from proxyml.params import Params, validate_params
+from proxyml.params import Params as ParamsBase
+from proxyml.params import validate_params
 
 Batch = dict[str, Any]
 
@@ -39,7 +40,7 @@ class PretextTask(ABC):
     light (no tensors, no modules) and picklable; heads are built by :meth:`build_head`.
     """
 
-    Params: ClassVar[type[Params]] = Params
+    Params: ClassVar[type[ParamsBase]] = ParamsBase
     modality: ClassVar[str] = ""
     family: ClassVar[str] = ""
     registry_name: ClassVar[str] = ""
@@ -207,7 +208,7 @@ class ReconstructionTask(PretextTask):
         return self.reconstruction_error(self.forward(encoder, head, visible), hidden)
 
 
-class MetadataParams(Params):
+class MetadataParams(ParamsBase):
     column: str
     positive: str | int | float | bool | None = None
 
@@ -223,6 +224,7 @@ class MetadataTask(PretextTask):
 
     family = "metadata"
     Params = MetadataParams
+    classes: list[Any]
 
     def uses_randomness(self) -> bool:
         return False  # the target is data
@@ -232,11 +234,12 @@ class MetadataTask(PretextTask):
 
     def set_state(self, state: dict[str, Any]) -> None:
         self.classes = list(state.get("classes", []))
+
     proxy_score_meaning = "probability of the positive metadata value"
 
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)
-        self.classes: list[Any] = []
+        self.classes = []
         self._targets: torch.Tensor | None = None
 
     def prepare(self, dataset: Any) -> None:

@@ -20,7 +20,7 @@ import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import lightning.pytorch as pl
 import numpy as np
@@ -198,10 +198,7 @@ class _History(pl.Callback):
 def split_unlabeled(size: int, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """A seeded held-out slice of the unlabeled pool for early stopping (none if too small)."""
     n_val = int(round(size * val_fraction))
-    if val_fraction > 0 and size >= 10:
-        n_val = max(n_val, 2)
-    else:
-        n_val = 0
+    n_val = max(n_val, 2) if val_fraction > 0 and size >= 10 else 0
     order = np.random.default_rng([seed, 7]).permutation(size)
     return np.sort(order[n_val:]), np.sort(order[:n_val])
 
@@ -330,8 +327,8 @@ class Trainer:
         """
         common = self._common() | {"devices": 1, "strategy": "auto", "num_nodes": 1}
         trainer = pl.Trainer(**common, logger=False, enable_checkpointing=False)
-        outputs = trainer.predict(module, self._loader(dataset, np.arange(len(dataset)), shuffle=False))
-        assert outputs is not None
+        outputs = cast(list[dict[str, torch.Tensor]],
+                       trainer.predict(module, self._loader(dataset, np.arange(len(dataset)), shuffle=False)))
         order = torch.cat([o["index"] for o in outputs]).numpy()
         embeddings = torch.cat([o["embedding"] for o in outputs]).numpy()
         scores = torch.cat([o["proxy_score"] for o in outputs]).numpy()

@@ -358,3 +358,20 @@ def test_long_table_with_dates_sorts_steps_and_skips_only_the_bad_series(tmp_pat
     assert data.ids == ["u"]
     np.testing.assert_array_equal(_values(data)[0, 0], np.arange(10))
     assert data.skipped[0].id == "v" and "'n/a?' in column 'value'" in data.skipped[0].reason
+
+
+def test_label_column_in_a_table_never_becomes_input(tmp_path):
+    from proxyml.modalities.timeseries import TimeSeriesModality
+
+    frame = pd.DataFrame({"id": ["a", "b", "c"], "t0": [1.0, 2, 3], "t1": [2.0, 3, 4], "churn": [0, 1, 0]})
+    for t in range(2, 10):
+        frame[f"t{t}"] = frame["t1"] + t
+    frame = frame[["id", "t0", "t1", "churn"] + [f"t{t}" for t in range(2, 10)]]
+    frame.to_csv(tmp_path / "wide.csv", index=False)
+    modality = TimeSeriesModality()
+    params = modality.reader_params({"normalize": "none"})
+    with_label = modality.read(str(tmp_path / "wide.csv"), params)
+    without = modality.read(str(tmp_path / "wide.csv"), params, label_columns=("churn",))
+    assert with_label.spec["length"] == 11 and without.spec["length"] == 10
+    assert "churn" in " ".join(without.notes)
+    np.testing.assert_array_equal(without.load(1).numpy()[0], [2, 3] + [3 + t for t in range(2, 10)])

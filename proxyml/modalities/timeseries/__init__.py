@@ -9,9 +9,9 @@ import pandas as pd
 from pydantic import Field
 
 from proxyml.data import SampleSet
-from proxyml.modality import Modality
 from proxyml.modalities.timeseries import baselines, encoders, tasks
 from proxyml.modalities.timeseries.io import read_series, read_sktime_labels
+from proxyml.modality import Modality
 from proxyml.params import Params
 from proxyml.registry import MODALITIES
 
@@ -44,8 +44,12 @@ class TimeSeriesModality(Modality):
         *,
         base_dir: Path | None = None,
         preprocessing: dict[str, Any] | None = None,
+        label_columns: tuple[str, ...] = (),
     ) -> SampleSet:
-        return read_series(source, **params.model_dump(), base_dir=base_dir, preprocessing=preprocessing)
+        settings = params.model_dump()
+        if label_columns and settings["value_columns"] is None:
+            settings["exclude_columns"] = list(label_columns)
+        return read_series(source, **settings, base_dir=base_dir, preprocessing=preprocessing)
 
     def read_label_source(self, source: str, params: Params) -> pd.DataFrame | None:
         if not source.startswith("sktime:"):

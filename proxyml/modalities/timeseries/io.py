@@ -114,7 +114,7 @@ class SeriesSampleSet(ArraySampleSet):
         """Sample ``index`` as a float32 tensor ``(C, L)``."""
         return torch.from_numpy(self.raw([index])[0])
 
-    def raw(self, indices: Sequence[int]) -> np.ndarray:
+    def raw(self, indices: Sequence[int] | np.ndarray) -> np.ndarray:
         """Samples ``indices`` as a new float32 array ``(k, C, L)``."""
         # fancy indexing copies, so normalising in place never touches ``array``
         x = np.asarray(self.array[np.asarray(indices, dtype=np.int64)], dtype=np.float32)
@@ -136,6 +136,7 @@ def read_series(
     format: str | None = None,
     base_dir: str | Path | None = None,
     preprocessing: dict[str, Any] | None = None,
+    exclude_columns: list[str] | None = None,
 ) -> SeriesSampleSet:
     """Read, clean and normalise the series of ``source``.
 
@@ -156,6 +157,7 @@ def read_series(
         base_dir: folder that relative paths are resolved against (the recipe's folder).
         preprocessing: the ``preprocessing`` of a previously read set; its length, length
             policy, normalisation and mean/std are reused instead of being fitted again.
+        exclude_columns: table columns that hold labels; they are never read as input.
 
     Returns:
         A :class:`SeriesSampleSet` of ``(C, L)`` float32 series with ``notes`` and ``skipped``.
@@ -192,7 +194,9 @@ def read_series(
             lazy = _read_npy_lazy(path, length, length_policy, normalize, preprocessing)
             if lazy is not None:
                 return lazy
-        series, ids, skipped, notes = _read_file(path, id_column, time_column, value_columns, format)
+        series, ids, skipped, notes = _read_file(
+            path, id_column, time_column, value_columns, format, exclude_columns or []
+        )
     cleaned = cleaning.clean_series(series, ids, source=origin, length=length, length_policy=length_policy)
     fitted = cleaning.fit_preprocessing(
         cleaned.array, normalize=normalize, length_policy=length_policy, stored=preprocessing, source=origin
@@ -293,12 +297,17 @@ def _resolve(source: str, base_dir: str | Path | None) -> Path:
 
 
 def _read_file(
-    path: Path, id_column: str, time_column: str, value_columns: list[str] | None, format: str | None
+    path: Path,
+    id_column: str,
+    time_column: str,
+    value_columns: list[str] | None,
+    format: str | None,
+    exclude_columns: list[str],
 ) -> tuple[np.ndarray | list[np.ndarray], list[str], list[SkippedSample], list[str]]:
     """Raw series ``(n, C, L)`` or ``[(C, L_i)]``, ids, skipped rows and notes of a file."""
     suffix = path.suffix.lower()
     if suffix in (".csv", ".parquet"):
-        return _read_table(path, id_column, time_column, value_columns, format)
+        return _read_table(path, id_column, time_column, value_columns, format, exclude_columns)
     if suffix == ".ts":
         series, _ = _parse_ts(path)
         return series, [str(i) for i in range(len(series))], [], []
@@ -439,7 +448,12 @@ def _channels_to_array(cells: list[Any]) -> np.ndarray:
 
 
 def _read_table(
-    path: Path, id_column: str, time_column: str, value_columns: list[str] | None, format: str | None
+    path: Path,
+    id_column: str,
+    time_column: str,
+    value_columns: list[str] | None,
+    format: str | None,
+    exclude_columns: list[str],
 ) -> tuple[np.ndarray | list[np.ndarray], list[str], list[SkippedSample], list[str]]:
     """Raw series of a wide or long ``.csv``/``.parquet`` table, its ids, skipped rows, notes."""
     if format not in (None, "wide", "long"):
@@ -456,12 +470,16 @@ def _read_table(
             f"{path}: no id column {id_column!r}; the columns are {_names(frame.columns)}. "
             "Set id_column to the column that names each series."
         )
+    label_columns = [c for c in exclude_columns if c in frame.columns and c not in (id_column, time_column)]
+    frame = frame.drop(columns=label_columns)
     missing_id = frame[id_column].isna().to_numpy()
     skipped = [
         SkippedSample(f"<row {row}>", str(path), f"empty {id_column!r} cell")
         for row in np.flatnonzero(missing_id)
     ]
     notes = [f"Skipped {len(skipped)} rows with an empty {id_column!r} cell."] if skipped else []
+    if label_columns:
+        notes.append(f"Did not use the label column(s) {label_columns} as input.")
     frame = frame.loc[~missing_id].reset_index(drop=True)
     frame[id_column] = frame[id_column].astype(str)
     series: np.ndarray | list[np.ndarray]

@@ -1,0 +1,186 @@
+"""Column types, and the transform fitted on the unlabeled pool that turns rows into tensors.
+
+The transform is a plain JSON-able dict (saved with every trained model as
+``preprocessing.json``), so rows read later by ``embed``/``score`` are encoded exactly as the
+training rows were:
+
+.. code-block:: text
+
+    {"format": "proxyml.tabular/1",
+     "id_column": "id" | None,                                  # None: ids are row numbers
+     "numeric": [{"name": "age", "mean": 41.2, "std": 12.3}, ...],
+     "categorical": [{"name": "city", "kind": "categorical" | "boolean",
+                      "categories": ["paris", "lyon", ...]}, ...],
+     "excluded": ["churned"]}                                   # label columns, never input
+
+Example:
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"age": ["30", "50", None], "city": ["a", "b", "a"]})
+    >>> prep = fit_preprocessing(frame, ["age"], {"city": "categorical"}, max_categories=10)
+    >>> prep["numeric"], prep["categorical"][0]["categories"]
+    ([{'name': 'age', 'mean': 40.0, 'std': 10.0}], ['a', 'b'])
+    >>> encode_rows(frame, prep)[0].tolist()  # age, missing(age, city), code(city)
+    [[-1.0, 0.0, 0.0, 1.0], [1.0, 0.0, 0.0, 2.0], [0.0, 1.0, 0.0, 1.0]]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+FORMAT = "proxyml.tabular/1"
+KINDS = ("numeric", "categorical", "boolean")
+BOOLEAN_CATEGORIES = ["false", "true"]
+_BOOLEAN_TEXT = {"true": "true", "false": "false"}
+
+
+def category_text(column: pd.Series) -> pd.Series:
+    """Cells as text (object dtype, NaN where missing), spelled the same whatever the file type.
+
+    Whole floats lose their ``.0`` (a column of codes with a gap reads as float) and booleans
+    become ``"true"``/``"false"``, so a CSV and a Parquet copy of one table give one vocabulary.
+
+    Example:
+        >>> category_text(pd.Series([1.0, None, 2.5, True, " x "])).tolist()
+        ['1', nan, '2.5', 'true', 'x']
+    """
+
+    def spell(value: Any) -> Any:
+        if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+            return np.nan
+        if isinstance(value, (bool, np.bool_)):
+            return "true" if value else "false"
+        if isinstance(value, (float, np.floating)) and float(value).is_integer():
+            return str(int(value))
+        text = str(value).strip()
+        return _BOOLEAN_TEXT.get(text.lower(), text) if text.lower() in _BOOLEAN_TEXT else text
+
+    return pd.Series([spell(v) for v in column.astype(object)], index=column.index, dtype=object)
+
+
+def as_numbers(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """``(values, bad)``: float64 values (NaN where missing or not a number) and the mask of
+    cells that hold something that is not a number."""
+    if pd.api.types.is_bool_dtype(column):
+        column = column.astype(float)
+    numbers = pd.to_numeric(column, errors="coerce")
+    values = numbers.to_numpy(dtype=np.float64, na_value=np.nan)
+    values = np.where(np.isfinite(values), values, np.nan)
+    bad = column.notna().to_numpy() & np.isnan(values)
+    return values, bad
+
+
+def infer_kind(column: pd.Series) -> str:
+    """``"boolean"``, ``"numeric"`` or ``"categorical"`` from the column's non-empty cells.
+
+    Example:
+        >>> [infer_kind(pd.Series(v)) for v in (["1", "2.5"], ["True", "false"], ["a", "1"])]
+        ['numeric', 'boolean', 'categorical']
+    """
+    if pd.api.types.is_bool_dtype(column):
+        return "boolean"
+    if pd.api.types.is_numeric_dtype(column):
+        return "numeric"
+    present = column.dropna()
+    text = present.astype(str).str.strip().str.lower()
+    if len(text) and text.isin(list(_BOOLEAN_TEXT)).all():
+        return "boolean"
+    _, bad = as_numbers(present)
+    return "numeric" if not bad.any() else "categorical"
+
+
+def fit_preprocessing(
+    frame: pd.DataFrame,
+    numeric: list[str],
+    categorical: Mapping[str, str],
+    *,
+    max_categories: int,
+    id_column: str | None = None,
+    excluded: list[str] | None = None,
+) -> dict[str, Any]:
+    """Fit the transform on ``frame`` (the unlabeled pool).
+
+    Args:
+        frame: the input columns (and possibly others, ignored).
+        numeric: numeric columns, in order.
+        categorical: categorical column -> ``"categorical"`` or ``"boolean"``, in order.
+        max_categories: vocabulary size cap; rarer categories share the unknown slot.
+        id_column: the id column of the source (``None``: row numbers).
+        excluded: label columns, recorded so that new data never uses them either.
+    """
+    numeric_stats = []
+    for name in numeric:
+        values, _ = as_numbers(frame[name])
+        observed = values[~np.isnan(values)]
+        mean = float(observed.mean()) if observed.size else 0.0
+        std = float(observed.std()) if observed.size else 0.0
+        numeric_stats.append({"name": name, "mean": mean, "std": std if std > 1e-12 else 1.0})
+    vocabularies = []
+    for name, kind in categorical.items():
+        if kind == "boolean":
+            categories = list(BOOLEAN_CATEGORIES)
+        else:
+            counts = category_text(frame[name]).value_counts()
+            # most frequent first; ties by text so that the vocabulary is deterministic
+            ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+            categories = [value for value, _ in ranked[:max_categories]]
+        vocabularies.append({"name": name, "kind": kind, "categories": categories})
+    return {
+        "format": FORMAT,
+        "id_column": id_column,
+        "numeric": numeric_stats,
+        "categorical": vocabularies,
+        "excluded": list(excluded or []),
+    }
+
+
+def input_columns(preprocessing: Mapping[str, Any]) -> list[str]:
+    """The input columns of a fitted transform: numeric first, then categorical."""
+    return [c["name"] for c in preprocessing["numeric"]] + [c["name"] for c in preprocessing["categorical"]]
+
+
+def cardinalities(preprocessing: Mapping[str, Any]) -> list[int]:
+    """Per categorical column, the vocabulary size + 1 (code 0 = unknown or missing)."""
+    return [len(c["categories"]) + 1 for c in preprocessing["categorical"]]
+
+
+def encode_rows(frame: pd.DataFrame, preprocessing: Mapping[str, Any]) -> tuple[np.ndarray, list[str]]:
+    """Rows of ``frame`` as a float32 ``(n, width)`` array (see :mod:`.layout`) and notes.
+
+    The notes count cells that could not be used as their column's type (a word in a numeric
+    column becomes missing) and categories the vocabulary does not know (the unknown slot).
+    """
+    numeric, categorical = preprocessing["numeric"], preprocessing["categorical"]
+    n_numeric, n_columns = len(numeric), len(numeric) + len(categorical)
+    out = np.zeros((len(frame), 2 * n_columns), dtype=np.float32)
+    bad_cells: dict[str, int] = {}
+    unknown: dict[str, int] = {}
+    for j, stats in enumerate(numeric):
+        values, bad = as_numbers(frame[stats["name"]])
+        missing = np.isnan(values)
+        out[:, j] = np.where(missing, 0.0, (values - stats["mean"]) / stats["std"])
+        out[:, n_numeric + j] = missing
+        if bad.any():
+            bad_cells[stats["name"]] = int(bad.sum())
+    for k, vocabulary in enumerate(categorical):
+        text = category_text(frame[vocabulary["name"]])
+        lookup = {value: code for code, value in enumerate(vocabulary["categories"], start=1)}
+        missing = text.isna().to_numpy()
+        codes = text.map(lookup).to_numpy(dtype=np.float64, na_value=0.0)
+        out[:, n_numeric + n_numeric + len(categorical) + k] = codes
+        out[:, 2 * n_numeric + k] = missing
+        n_unknown = int(((codes == 0) & ~missing).sum())
+        if n_unknown:
+            unknown[vocabulary["name"]] = n_unknown
+    notes = []
+    if bad_cells:
+        notes.append(f"Read cells that are not numbers in numeric columns as missing: {bad_cells}.")
+    if unknown:
+        notes.append(
+            "Encoded categories outside the vocabulary fitted on the unlabeled pool (rare ones "
+            f"beyond max_categories, or new ones) with the shared 'unknown' slot: {unknown}."
+        )
+    return out, notes
