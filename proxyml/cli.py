@@ -57,24 +57,24 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _configure_logging(quiet: bool) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("proxyml: %(message)s"))
-    logger = logging.getLogger("proxyml")
-    logger.handlers[:] = [handler]
-    logger.setLevel(logging.WARNING if quiet else logging.INFO)
-    logger.propagate = False
+    # through the root logger (no private handler), so repeated in-process calls and
+    # pytest's caplog see the same records; libraries stay at WARNING
+    logging.basicConfig(format="%(name)s: %(message)s", stream=sys.stderr)
+    logging.getLogger("proxyml").setLevel(logging.WARNING if quiet else logging.INFO)
 
 
 def _summarise(report: dict) -> str:
     lines = []
     proxy = report.get("proxy_score")
     if proxy:
-        lines.append(f"proxy score AUC {proxy['auc']:.3f} [{proxy['ci'][0]:.3f}, {proxy['ci'][1]:.3f}] "
-                     f"(p={proxy['p_value']:.3g}): {proxy['statement']}")
+        lines.append(f"proxy score: {proxy['statement']}")
     probes = (report.get("probes") or {}).get("methods", {})
     for method, budgets in probes.items():
         cells = ", ".join(f"{b}: {r['auc_mean']:.3f}±{r['auc_std']:.3f}" for b, r in budgets.items())
         lines.append(f"  probe AUC {method:<24} {cells}")
+    for other, budgets in (report.get("probes") or {}).get("differences", {}).items():
+        cells = ", ".join(f"{b}: {d['mean']:+.3f} (wins {d['win_rate']:.0%})" for b, d in budgets.items())
+        lines.append(f"  proxyml - {other:<22} {cells}")
     return "\n".join(lines)
 
 

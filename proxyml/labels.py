@@ -56,18 +56,21 @@ def _number_set(values: list[str]) -> set[float] | None:
     return None if None in numbers else numbers  # type: ignore[return-value]
 
 
-def _find_value(positive: Any, distinct: list[str]) -> str | None:
-    """The value of the column that ``positive`` stands for: ``1`` is ``"1"`` and ``"1.0"``,
+def _matching_values(positive: Any, distinct: list[str]) -> list[str]:
+    """The values of the column that ``positive`` stands for: ``1`` is ``"1"`` and ``"1.0"``,
     ``True`` is ``"True"``, ``"true"`` and ``"1"``."""
-    if str(positive) in distinct:
-        return str(positive)
     if isinstance(positive, bool):
         spellings = {"true", "1", "1.0"} if positive else {"false", "0", "0.0"}
-        found = [v for v in distinct if v.strip().lower() in spellings]
-    else:
-        number = _as_number(positive)
-        found = [] if number is None else [v for v in distinct if _as_number(v) == number]
-    return found[0] if len(found) == 1 else None
+        return [v for v in distinct if v.strip().lower() in spellings]
+    number = _as_number(positive)
+    if number is None:
+        return [v for v in distinct if v == str(positive)]
+    return [v for v in distinct if v == str(positive) or _as_number(v) == number]
+
+
+def _binary(as_text: pd.Series, positive: Any, found: list[str]) -> tuple[np.ndarray, str]:
+    key = found[0] if len(found) == 1 else str(positive)
+    return as_text.isin(found).to_numpy(dtype=np.int64), key
 
 
 def binarize(values: pd.Series, positive: Any, target: str) -> tuple[np.ndarray, Any, list[str]]:
@@ -83,11 +86,10 @@ def binarize(values: pd.Series, positive: Any, target: str) -> tuple[np.ndarray,
     if positive is None:
         numbers = _number_set(distinct)
         if numbers is not None and numbers <= {0.0, 1.0}:
-            key = _find_value(1, distinct) or "1"  # all zeros: every label is negative
-            return (as_text == key).to_numpy(dtype=np.int64), key, notes
-        if {v.lower() for v in distinct} <= {"true", "false"} and len(distinct) <= 2:
-            key = _find_value(True, distinct) or "True"
-            return (as_text == key).to_numpy(dtype=np.int64), key, notes
+            # all zeros is allowed here: the one-class check comes with the evaluation
+            return (*_binary(as_text, 1, _matching_values(1, distinct)), notes)
+        if {v.lower() for v in distinct} <= {"true", "false"}:
+            return (*_binary(as_text, True, _matching_values(True, distinct)), notes)
         if len(distinct) == 1:
             raise LabelError(
                 f"labels.target: every labelled sample has {target!r} = {distinct[0]!r}; "
@@ -103,13 +105,13 @@ def binarize(values: pd.Series, positive: Any, target: str) -> tuple[np.ndarray,
             f"labels.positive is not set: counting {positive!r} as the positive class "
             f"(values: {shown}); set labels.positive to choose"
         )
-    key = _find_value(positive, distinct)
-    if key is None:
+    found = _matching_values(positive, distinct)
+    if not found:
         raise LabelError(
             f"labels.positive: {positive!r} does not occur in column {target!r} of the labelled "
             f"samples; values are {shown}"
         )
-    return (as_text == key).to_numpy(dtype=np.int64), key, notes
+    return (*_binary(as_text, positive, found), notes)
 
 
 def load_labels(

@@ -107,7 +107,10 @@ def format_validation_error(exc: ValidationError, model: type[BaseModel], prefix
         if error["type"] == "extra_forbidden":
             known = list(parent.model_fields) if _is_model(parent) else []
             close = difflib.get_close_matches(str(loc[-1]), known, n=1)
-            hint = f"; did you mean {close[0]}?" if close else f"; known keys: {', '.join(known)}" if known else ""
+            if close:
+                hint = f"; did you mean {close[0]}?"
+            else:
+                hint = f"; known keys: {', '.join(known)}" if known else ""
             lines.setdefault(path, []).append(f"unknown key{hint}")
         elif error["type"] == "missing":
             lines.setdefault(path, []).append("required key is missing")

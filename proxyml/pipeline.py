@@ -75,7 +75,9 @@ def prepare(recipe: Recipe, preprocessing: dict[str, Any] | None = None) -> Prep
     log.info("read %d samples (%d skipped)", len(dataset), len(dataset.skipped))
     for note in dataset.notes:
         log.info("data: %s", note)
-    labels, budgets, budget_notes = None, [], []
+    labels: Labels | None = None
+    budgets: list[str] = []
+    budget_notes: list[str] = []
     if recipe.labels is not None:
         from proxyml.evaluation import check_binary_labels, resolve_budgets
 

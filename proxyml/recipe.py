@@ -103,7 +103,7 @@ class OutputSection(Section):
 
 
 class Recipe(Section):
-    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    name: str = Field(description="letters, digits, '_', '.' and '-'; it names the run folder")
     seed: int = 0
     data: DataSection
     labels: LabelsSection | None = None
@@ -114,6 +114,13 @@ class Recipe(Section):
     output: OutputSection = Field(default_factory=OutputSection)
 
     _base_dir: Path | None = PrivateAttr(default=None)
+
+    @field_validator("name")
+    @classmethod
+    def _name_is_a_folder_name(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9_.-]+", value) or set(value) == {"."}:
+            raise ValueError("use only letters, digits, '_', '.' and '-' (the name becomes the run folder)")
+        return value
 
     @property
     def base_dir(self) -> Path | None:

@@ -231,6 +231,18 @@ def test_binarize_returns_the_positive_key() -> None:
     assert y.tolist() == [1, 0, 1] and positive == "b" and notes == []
 
 
+def test_binarize_counts_every_spelling_of_one_value() -> None:
+    y, positive, _ = binarize(pd.Series(["1", "0", "1.0", "0.0"]), None, "t")
+    assert y.tolist() == [1, 0, 1, 0] and positive == "1"
+    y, _, _ = binarize(pd.Series(["True", "true", "FALSE"]), None, "t")
+    assert y.tolist() == [1, 1, 0]
+
+
+def test_binarize_leaves_an_all_negative_zero_one_column_to_the_evaluation() -> None:
+    y, positive, _ = binarize(pd.Series(["0", "0"]), None, "t")
+    assert y.tolist() == [0, 0] and positive == "1"
+
+
 # -- a bundled data set: labels from the modality --------------------------------------------
 @pytest.fixture(scope="module")
 def gunpoint(modality: TimeSeriesModality) -> SampleSet:

@@ -25,6 +25,7 @@ Example:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -34,31 +35,41 @@ import pandas as pd
 FORMAT = "proxyml.tabular/1"
 KINDS = ("numeric", "categorical", "boolean")
 BOOLEAN_CATEGORIES = ["false", "true"]
-_BOOLEAN_TEXT = {"true": "true", "false": "false"}
+_BOOLEAN_TEXT = ("true", "false")
 
 
 def category_text(column: pd.Series) -> pd.Series:
     """Cells as text (object dtype, NaN where missing), spelled the same whatever the file type.
 
-    Whole floats lose their ``.0`` (a column of codes with a gap reads as float) and booleans
+    Whole numbers lose their ``.0`` (a column of codes with a gap reads as float) and booleans
     become ``"true"``/``"false"``, so a CSV and a Parquet copy of one table give one vocabulary.
 
     Example:
         >>> category_text(pd.Series([1.0, None, 2.5, True, " x "])).tolist()
         ['1', nan, '2.5', 'true', 'x']
+        >>> category_text(pd.Series(["2.0", "007", "TRUE"])).tolist()
+        ['2', '007', 'true']
     """
 
-    def spell(value: Any) -> Any:
-        if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
-            return np.nan
-        if isinstance(value, (bool, np.bool_)):
-            return "true" if value else "false"
-        if isinstance(value, (float, np.floating)) and float(value).is_integer():
-            return str(int(value))
-        text = str(value).strip()
-        return _BOOLEAN_TEXT.get(text.lower(), text) if text.lower() in _BOOLEAN_TEXT else text
+    missing = column.isna().to_numpy()
+    if pd.api.types.is_string_dtype(column) and not pd.api.types.is_bool_dtype(column):
+        # the common case (every CSV column): vectorised
+        text = column.astype(object).where(~missing, "").astype(str).str.strip()
+        text = text.str.replace(r"^(-?\d+)\.0+$", r"\1", regex=True)  # "2.0" is the category "2"
+        lowered = text.str.lower()
+        text = text.where(~lowered.isin(_BOOLEAN_TEXT), lowered)
+    else:
+        text = pd.Series([_spell(v) for v in column.astype(object)], index=column.index, dtype=object)
+    return text.astype(object).where(~missing, np.nan)
 
-    return pd.Series([spell(v) for v in column.astype(object)], index=column.index, dtype=object)
+
+def _spell(value: Any) -> str:
+    if isinstance(value, (bool, np.bool_)):
+        return "true" if value else "false"
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    text = re.sub(r"^(-?\d+)\.0+$", r"\1", str(value).strip())
+    return text.lower() if text.lower() in _BOOLEAN_TEXT else text
 
 
 def as_numbers(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -86,7 +97,7 @@ def infer_kind(column: pd.Series) -> str:
         return "numeric"
     present = column.dropna()
     text = present.astype(str).str.strip().str.lower()
-    if len(text) and text.isin(list(_BOOLEAN_TEXT)).all():
+    if len(text) and text.isin(_BOOLEAN_TEXT).all():
         return "boolean"
     _, bad = as_numbers(present)
     return "numeric" if not bad.any() else "categorical"

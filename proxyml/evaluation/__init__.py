@@ -1,0 +1,26 @@
+"""Honest evaluation against the few real labels: proxy-score AUC, few-label probes, report."""
+
+from __future__ import annotations
+
+from proxyml.evaluation.probes import evaluate_probes
+from proxyml.evaluation.proxy import evaluate_proxy_score
+from proxyml.evaluation.report import render_html, write_report
+from proxyml.evaluation.splits import (
+    DEFAULT_BUDGETS,
+    Draw,
+    budget_draws,
+    check_binary_labels,
+    resolve_budgets,
+)
+
+__all__ = [
+    "DEFAULT_BUDGETS",
+    "Draw",
+    "budget_draws",
+    "check_binary_labels",
+    "evaluate_probes",
+    "evaluate_proxy_score",
+    "render_html",
+    "resolve_budgets",
+    "write_report",
+]

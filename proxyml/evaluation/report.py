@@ -1,0 +1,252 @@
+"""Write a run's report: ``report.json`` and a self-contained ``report.html``.
+
+The HTML has no external assets: the figures (:mod:`proxyml.evaluation.figures`) are PNGs
+embedded as ``data:`` URIs, so the file can be mailed or attached to a ticket as is. Every
+string that comes from the user (names, ids, reasons, notes) is escaped.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+import json
+import math
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from proxyml.errors import LabelError
+from proxyml.evaluation.figures import distribution_plot, efficiency_plot, roc_plot
+
+#: How many skipped samples the HTML lists (all of them are in report.json).
+MAX_SKIPPED_SHOWN = 100
+
+_STYLE = """
+body{font-family:system-ui,sans-serif;max-width:1000px;margin:2em auto;padding:0 1em;color:#222}
+table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ccc;padding:.25em .6em}
+th{background:#f3f3f3;text-align:left}td.num{text-align:right;font-variant-numeric:tabular-nums}
+.statement{font-size:1.1em;padding:.6em 1em;border-left:4px solid #888;background:#fafafa}
+.positive{border-color:#2a7}.inverse{border-color:#d80}.unclear{border-color:#999}
+img{max-width:100%}figure{display:inline-block;margin:0 1em 1em 0}
+"""
+
+
+def _jsonable(value: Any) -> Any:
+    """Plain JSON types only: numpy scalars/arrays unwrapped, NaN/inf become ``None``."""
+    if isinstance(value, dict):
+        return {str(key): _jsonable(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [_jsonable(item) for item in value]
+    if isinstance(value, np.ndarray):
+        return _jsonable(value.tolist())
+    if isinstance(value, np.generic):
+        return _jsonable(value.item())
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return _jsonable(dataclasses.asdict(value))
+    return str(value)
+
+
+def _esc(value: Any) -> str:
+    return html.escape(str(value))
+
+
+def _fmt(value: Any, digits: int = 3) -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, (float, np.floating)):
+        small_or_huge = value != 0 and not 10**-digits <= abs(value) < 1e6
+        return f"{value:.{digits}g}" if small_or_huge else f"{value:.{digits}f}"
+    return str(value)
+
+
+def _table(headers: list[str] | None, rows: list[list[Any]]) -> str:
+    head = "<tr>" + "".join(f"<th>{_esc(h)}</th>" for h in headers) + "</tr>" if headers else ""
+    body = "".join(
+        "<tr>"
+        + "".join(
+            f'<td class="num">{_esc(_fmt(c))}</td>'
+            if isinstance(c, (int, float, np.number)) and not isinstance(c, bool)
+            else f"<td>{_esc(_fmt(c))}</td>"
+            for c in row
+        )
+        + "</tr>"
+        for row in rows
+    )
+    return f"<table>{head}{body}</table>"
+
+
+def _summary_rows(report: dict[str, Any]) -> list[list[Any]]:
+    data = report.get("data") or {}
+    labels = report.get("labels") or {}
+    rows: list[list[Any]] = [
+        ["data source", data.get("source", "n/a")],
+        ["samples", data.get("n_samples", "n/a")],
+        ["skipped samples", len(report.get("skipped") or [])],
+    ]
+    if report.get("encoder"):
+        rows.append(["encoder", report["encoder"]])
+    if labels:
+        rows += [
+            ["target", f"{labels.get('target', 'n/a')} (positive: {labels.get('positive', 'n/a')})"],
+            ["labelled samples", labels.get("n_labelled", "n/a")],
+            ["positive labels", labels.get("n_positive", "n/a")],
+            ["label ids matching no sample", labels.get("n_unmatched", 0)],
+        ]
+        if labels.get("unmatched_examples"):
+            rows.append(["e.g. unmatched ids", ", ".join(str(i) for i in labels["unmatched_examples"])])
+    else:
+        rows.append(["labels", "none given: no evaluation against a target"])
+    return rows
+
+
+def _proxy_section(proxy: dict[str, Any], meaning: str | None, plots: str) -> str:
+    level = f"{proxy['confidence'] * 100:g}%"
+    rows = [
+        ["ROC AUC", proxy["auc"]],
+        [f"{level} bootstrap interval", f"{proxy['ci'][0]:.3f} to {proxy['ci'][1]:.3f}"],
+        ["permutation p-value", f"{proxy['p_value']:.3g} ({proxy['n_permutations']} shuffles)"],
+        ["labelled samples (positive)", f"{proxy['n']} ({proxy['n_positive']})"],
+        ["direction", proxy["direction"]],
+    ]
+    text = f"<p>A high proxy score means: {_esc(meaning)}.</p>" if meaning else ""
+    return (
+        f"<h2>Proxy score against the labels</h2>{text}"
+        f'<p class="statement {_esc(proxy["direction"])}">{_esc(proxy["statement"])}</p>'
+        f"{_table(None, rows)}{plots}"
+    )
+
+
+def _probe_section(probes: dict[str, Any], plot: str) -> str:
+    methods = probes["methods"]
+    budgets = list(next(iter(methods.values()), {}))
+    if not budgets:
+        return "<h2>Few-label probes</h2><p>No label budget fits these labels: no probes were run.</p>"
+    first = next(iter(methods.values()))
+    headers = ["method"] + [f"{b} (train {first[b]['n_train']})" for b in budgets]
+    rows = [
+        [m] + [f"{r[b]['auc_mean']:.3f} ± {r[b]['auc_std']:.3f}" for b in budgets] for m, r in methods.items()
+    ]
+    n_draws = len(first[budgets[0]]["aucs"])
+    parts = [
+        "<h2>Few-label probes</h2>",
+        f"<p>Logistic regression on each method's features, {n_draws} stratified draws per "
+        f"budget, the same draws for every method; ROC AUC on the held-out rest (mean ± std).</p>",
+        plot,
+        _table(headers, rows),
+    ]
+    reference = probes.get("reference")
+    if probes.get("differences"):
+        diff_rows = [
+            [
+                other,
+                b,
+                d["mean"],
+                f"{_fmt(d['ci'][0])} to {_fmt(d['ci'][1])}",
+                f"{d['win_rate']:.0%}",
+                d["n_draws"],
+            ]
+            for other, per_budget in probes["differences"].items()
+            for b, d in per_budget.items()
+        ]
+        parts += [
+            f"<h3>Paired differences: {_esc(reference)} minus each other method</h3>",
+            "<p>Positive means the reference is better on the same draws; the interval is a "
+            "t-interval of the mean difference; win rate is the share of draws it wins.</p>",
+            _table(["method", "budget", "mean AUC difference", "interval", "win rate", "draws"], diff_rows),
+        ]
+    return "".join(parts)
+
+
+def _list_section(title: str, items: list[str]) -> str:
+    if not items:
+        return ""
+    return f"<h2>{_esc(title)}</h2><ul>" + "".join(f"<li>{_esc(i)}</li>" for i in items) + "</ul>"
+
+
+def render_html(report: dict[str, Any], scores: np.ndarray | None = None, y: np.ndarray | None = None) -> str:
+    """The report as one self-contained HTML page.
+
+    Args:
+        report: the run's report dict (only ``name`` is required).
+        scores: (n,) proxy scores of the labelled samples, for the per-class histogram.
+        y: (n,) 0/1 labels aligned with ``scores``.
+    """
+    report = _jsonable(report)  # numpy scalars render like plain numbers
+    name, task = report.get("name", "run"), report.get("task")
+    title = f"proxyml report: {name}" + (f" ({task})" if task else "")
+    parts = [f"<h1>{_esc(title)}</h1>"]
+    if report.get("created"):
+        parts.append(f"<p>created {_esc(report['created'])}</p>")
+    parts += ["<h2>Summary</h2>", _table(None, _summary_rows(report))]
+    proxy = report.get("proxy_score")
+    if proxy:
+        plots = roc_plot(proxy)
+        if scores is not None and y is not None:
+            scores, y = np.asarray(scores, dtype=float), np.asarray(y)
+            if scores.shape != y.shape:
+                raise LabelError(f"render_html: {scores.size} scores but {y.size} labels")
+            plots += distribution_plot(scores, y)
+        parts.append(_proxy_section(proxy, report.get("proxy_score_meaning"), plots))
+    probes = report.get("probes")
+    if probes and probes.get("methods"):
+        has_budgets = any(probes["methods"].values())
+        parts.append(_probe_section(probes, efficiency_plot(probes, proxy) if has_budgets else ""))
+    data, labels = report.get("data") or {}, report.get("labels") or {}
+    notes = [*(data.get("notes") or []), *(labels.get("notes") or []), *(report.get("budgets_notes") or [])]
+    parts.append(_list_section("Notes", [str(n) for n in notes]))
+    skipped = report.get("skipped") or []
+    if skipped:
+        shown = skipped[:MAX_SKIPPED_SHOWN]
+        rows = [[s.get("id", ""), s.get("source", ""), s.get("reason", "")] for s in shown]
+        more = len(skipped) - len(shown)
+        parts += [f"<h2>Skipped samples ({len(skipped)})</h2>", _table(["id", "source", "reason"], rows)]
+        if more:
+            parts.append(f"<p>... and {more} more, listed in report.json.</p>")
+    for key, heading in (("training", "Training"), ("timings", "Timings (seconds)")):
+        if report.get(key):
+            rows = [
+                [k, v if isinstance(v, (int, float)) or v is None else str(v)] for k, v in report[key].items()
+            ]
+            parts += [f"<h2>{heading}</h2>", _table(None, rows)]
+    body = "\n".join(p for p in parts if p)
+    return (
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{_esc(title)}</title>'
+        f"<style>{_STYLE}</style></head><body>\n{body}\n</body></html>\n"
+    )
+
+
+def write_report(
+    report: dict[str, Any],
+    out_dir: str | Path,
+    *,
+    scores: np.ndarray | None = None,
+    y: np.ndarray | None = None,
+) -> dict[str, Path]:
+    """Write ``report.json`` and ``report.html`` into ``out_dir`` (created if needed).
+
+    Args:
+        report: the run's report dict; numpy values are converted and NaN/inf become null.
+        out_dir: folder of the run.
+        scores: (n,) proxy scores of the labelled samples (optional, for the histogram).
+        y: (n,) 0/1 labels aligned with ``scores``.
+
+    Returns:
+        ``{"json": path, "html": path}``.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    plain = _jsonable(report)
+    paths = {"json": out / "report.json", "html": out / "report.html"}
+    paths["json"].write_text(json.dumps(plain, indent=2, allow_nan=False) + "\n", encoding="utf-8")
+    paths["html"].write_text(render_html(plain, scores=scores, y=y), encoding="utf-8")
+    return paths

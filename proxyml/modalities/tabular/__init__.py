@@ -1,0 +1,70 @@
+"""Tabular modality: CSV/Parquet reader, an MLP encoder, imputation and corrupted-cell tasks,
+and the raw-columns baseline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from pydantic import Field, model_validator
+
+from proxyml.data import SampleSet
+from proxyml.modalities.tabular import baselines, encoders, tasks
+from proxyml.modalities.tabular.bundled import read_bundled_labels
+from proxyml.modalities.tabular.io import read_table
+from proxyml.modality import Modality
+from proxyml.params import Params
+from proxyml.registry import MODALITIES
+
+
+class TableReaderParams(Params):
+    id_column: str | None = Field(
+        None, description="column of unique row ids (default: 'id' if the table has one, else row numbers)"
+    )
+    categorical: list[str] = Field(default_factory=list, description="columns read as categories")
+    numeric: list[str] = Field(
+        default_factory=list, description="columns read as numbers (cells that are not numbers: missing)"
+    )
+    drop: list[str] = Field(default_factory=list, description="columns never used as input")
+    max_categories: int = Field(
+        64, ge=1, description="per categorical column, the most frequent categories kept; "
+        "the rest share the 'unknown' slot"
+    )
+
+    @model_validator(mode="after")
+    def _disjoint(self) -> TableReaderParams:
+        for first, second in (("categorical", "numeric"), ("categorical", "drop"), ("numeric", "drop")):
+            both = sorted(set(getattr(self, first)) & set(getattr(self, second)))
+            if both:
+                raise ValueError(f"column(s) {both} are listed in both {first} and {second}; pick one")
+        return self
+
+
+@MODALITIES.register("tabular")
+class TabularModality(Modality):
+    """Rows of a table: numeric, categorical and boolean columns, missing values allowed."""
+
+    ReaderParams = TableReaderParams
+    default_encoder = "tabular.mlp"
+    default_baselines = ("tabular.raw_features",)
+
+    def read(
+        self,
+        source: str,
+        params: Params,
+        *,
+        base_dir: Path | None = None,
+        preprocessing: dict[str, Any] | None = None,
+        label_columns: tuple[str, ...] = (),
+    ) -> SampleSet:
+        return read_table(source, **params.model_dump(), base_dir=base_dir, preprocessing=preprocessing,
+                          label_columns=label_columns)
+
+    def read_label_source(self, source: str, params: Params) -> pd.DataFrame | None:
+        if not source.startswith("sklearn:"):
+            return None
+        return read_bundled_labels(source)
+
+
+__all__ = ["TabularModality", "TableReaderParams", "baselines", "encoders", "tasks"]

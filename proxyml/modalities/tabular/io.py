@@ -1,0 +1,270 @@
+"""Read tables (CSV, Parquet, scikit-learn's bundled sets) into a :class:`TableSampleSet`.
+
+Sources:
+
+- ``.csv`` / ``.parquet`` files. Ids come from the ``id`` column (``data.params.id_column`` to
+  name another); a file without one gets the row numbers (``"0"``, ``"1"``, ... in file order,
+  stated in the notes).
+- ``"sklearn:<name>"``: a table bundled with scikit-learn (see :mod:`.bundled`, read offline);
+  ids are row numbers and its ``target`` column is never used as input.
+
+Columns are numeric, categorical (text) or boolean, inferred from their cells and overridable
+(``categorical``, ``numeric``, ``drop``). Columns that are entirely empty or constant are
+dropped; label columns (``labels.target``) are refused as input; every such decision is a note.
+Rows without an id or with every input cell missing are skipped and listed.
+
+Example:
+    >>> data = read_table("sklearn:breast_cancer")
+    >>> len(data), data.spec["n_numeric"], data.ids[:2], "target" in data.spec["columns"]
+    (569, 30, ['0', '1'], False)
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from proxyml.data import ArraySampleSet, SkippedSample
+from proxyml.errors import DataError
+from proxyml.modalities.tabular import preprocessing as prep
+from proxyml.modalities.tabular.bundled import BUNDLED_TARGET, bundled_name, bundled_table
+from proxyml.modalities.tabular.layout import spec_for
+
+SUPPORTED_EXTENSIONS = (".csv", ".parquet", ".pq")
+
+
+class TableSampleSet(ArraySampleSet):
+    """Rows of a table: ``dataset[i]["x"]`` is a float32 vector laid out as :mod:`.layout` says.
+
+    Attributes:
+        preprocessing: the transform fitted on the unlabeled pool (JSON-able); pass it back to
+            :func:`read_table` to encode new rows the same way.
+    """
+
+    modality = "tabular"
+
+    def __init__(self, array: np.ndarray, ids: Sequence[str], *, preprocessing: dict[str, Any],
+                 **kwargs: Any) -> None:
+        numeric = [c["name"] for c in preprocessing["numeric"]]
+        categorical = [c["name"] for c in preprocessing["categorical"]]
+        spec = spec_for(numeric, categorical, prep.cardinalities(preprocessing))
+        super().__init__(array, ids, spec=spec, **kwargs)
+        self.preprocessing = preprocessing
+
+
+def _load(source: str, base_dir: str | Path | None) -> tuple[pd.DataFrame, str, list[str]]:
+    """The raw table, its printable origin, and the label columns the source itself declares."""
+    if source.startswith("sklearn:"):
+        name = bundled_name(source.removeprefix("sklearn:"))
+        return bundled_table(name), f"sklearn:{name}", [BUNDLED_TARGET]
+    path = Path(source).expanduser()
+    if not path.is_absolute() and base_dir is not None:
+        path = Path(base_dir) / path
+    if not path.is_file():
+        where = f" (relative paths resolve against {base_dir})" if base_dir is not None else ""
+        raise FileNotFoundError(f"data.source: file not found: {path}{where}")
+    if path.suffix.lower() not in SUPPORTED_EXTENSIONS:
+        raise DataError(f"{path}: tabular data must be one of {', '.join(SUPPORTED_EXTENSIONS)}")
+    try:
+        if path.suffix.lower() == ".csv":
+            # everything as text: ids such as "007" stay intact and types are inferred per column
+            frame = pd.read_csv(path, dtype=str, keep_default_na=True)
+        else:
+            frame = pd.read_parquet(path)
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{path}: the file is empty (no header, no rows)") from None
+    except (pd.errors.ParserError, UnicodeDecodeError, OSError, ValueError) as exc:
+        raise DataError(f"{path}: cannot read the table ({exc})") from None
+    frame.columns = [str(c) for c in frame.columns]
+    return frame, str(path), []
+
+
+def _names(columns: Sequence[str]) -> str:
+    names = list(columns)
+    return str(names[:15])[:-1] + (f", ... {len(names) - 15} more]" if len(names) > 15 else "]")
+
+
+def _require(frame: pd.DataFrame, names: Sequence[str], key: str, origin: str) -> None:
+    for name in names:
+        if name not in frame.columns:
+            close = difflib.get_close_matches(name, list(frame.columns), n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise DataError(f"{key}: {origin} has no column {name!r}; {hint}the columns are "
+                            f"{_names(frame.columns)}")
+
+
+def _ids(frame: pd.DataFrame, id_column: str | None, explicit: bool, origin: str,
+         notes: list[str]) -> tuple[pd.Series, str | None]:
+    """Ids as text (NaN where empty) and the column they came from (None: row numbers)."""
+    if id_column is not None and id_column in frame.columns:
+        return frame[id_column].astype(object).map(_id_text), id_column
+    if explicit:
+        _require(frame, [id_column or ""], "data.params.id_column", origin)
+    notes.append(f"{origin} has no {id_column or 'id'!r} column: the ids are the row numbers "
+                 "('0', '1', ... in file order); a label table must use the same ids.")
+    return pd.Series([str(i) for i in range(len(frame))], index=frame.index, dtype=object), None
+
+
+def _id_text(value: Any) -> Any:
+    if pd.isna(value):
+        return np.nan
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _choose_columns(frame: pd.DataFrame, categorical: list[str], numeric: list[str], drop: list[str],
+                    notes: list[str]) -> tuple[list[str], dict[str, str]]:
+    """Numeric and categorical input columns: overrides first, the rest inferred; empty and
+    constant columns dropped."""
+    dropped = []
+    numeric_columns: list[str] = []
+    categorical_columns: dict[str, str] = {}
+    for name in frame.columns:
+        if name in drop:
+            continue
+        column = frame[name]
+        if column.notna().sum() == 0:
+            dropped.append(f"{name!r} (entirely empty)")
+            continue
+        if column.nunique(dropna=False) == 1:
+            dropped.append(f"{name!r} (constant: every row is {column.iloc[0]!r})")
+            continue
+        kind = "categorical" if name in categorical else "numeric" if name in numeric else prep.infer_kind(column)
+        if kind == "numeric":
+            numeric_columns.append(name)
+        else:
+            categorical_columns[name] = kind
+            _, bad = prep.as_numbers(column.dropna())
+            if kind == "categorical" and name not in categorical and bad.any() and bad.mean() <= 0.5:
+                notes.append(f"Column {name!r} is read as categorical: cells such as "
+                             f"{column.dropna()[bad].iloc[0]!r} are not numbers; list it in "
+                             "data.params.numeric to read those cells as missing instead.")
+    if drop:
+        notes.append(f"Dropped the column(s) {drop} named in data.params.drop.")
+    if dropped:
+        notes.append(f"Dropped {len(dropped)} column(s) that carry no information: {', '.join(dropped)}.")
+    return numeric_columns, categorical_columns
+
+
+def read_table(
+    source: str,
+    *,
+    id_column: str | None = None,
+    categorical: Sequence[str] = (),
+    numeric: Sequence[str] = (),
+    drop: Sequence[str] = (),
+    max_categories: int = 64,
+    base_dir: str | Path | None = None,
+    preprocessing: dict[str, Any] | None = None,
+    label_columns: Sequence[str] = (),
+) -> TableSampleSet:
+    """Read the rows of ``source`` and encode them with a transform fitted on them (or reused).
+
+    Args:
+        source: a ``.csv`` / ``.parquet`` path or ``"sklearn:<name>"``.
+        id_column: the column of unique row ids (default: ``id`` if present, else row numbers).
+        categorical, numeric: columns whose type is forced (the rest is inferred).
+        drop: columns never used as input.
+        max_categories: per categorical column, the most frequent categories kept; the rest
+            share the unknown slot.
+        base_dir: the folder relative paths resolve against (the recipe's).
+        preprocessing: a trained model's transform: reused as is (columns, statistics,
+            vocabularies); ``categorical``/``numeric``/``drop`` are then already part of it.
+        label_columns: the columns holding the real labels: never input, refused if named.
+
+    Raises:
+        FileNotFoundError: no such file. DataError: an empty or unreadable file, a column named in
+        the parameters that is not in the table, a label column named as input, repeated ids,
+        no usable column or row.
+    """
+    frame, origin, declared_labels = _load(source, base_dir)
+    if frame.empty:
+        raise DataError(f"{origin}: the table has a header but no rows")
+    notes: list[str] = []
+    wanted_id = id_column or (preprocessing["id_column"] if preprocessing else None) or "id"
+    ids, used_id = _ids(frame, wanted_id, id_column is not None, origin, notes)
+    stored = preprocessing["excluded"] if preprocessing else []
+    labels = [c for c in dict.fromkeys([*label_columns, *declared_labels, *stored]) if c != used_id]
+    for key, names in (("data.params.categorical", categorical), ("data.params.numeric", numeric)):
+        refused = [n for n in names if n in labels]
+        if refused:
+            raise DataError(f"{key}: {refused[0]!r} holds the labels (labels.target) and is never "
+                            "used as input; remove it from this list")
+        if used_id in names:
+            raise DataError(f"{key}: {used_id!r} is the id column, not an input column")
+    present_labels = [c for c in labels if c in frame.columns]
+    if present_labels:
+        notes.append(f"Never used the label column(s) {present_labels} as input.")
+    inputs = frame.drop(columns=[c for c in [used_id, *present_labels] if c is not None])
+    if preprocessing is None:
+        overrides = {"data.params.categorical": list(categorical), "data.params.numeric": list(numeric),
+                     "data.params.drop": list(drop)}
+        for key, names in overrides.items():
+            _require(inputs, names, key, origin)
+        numeric_columns, categorical_columns = _choose_columns(
+            inputs, list(categorical), list(numeric), list(drop), notes)
+        columns = numeric_columns + list(categorical_columns)
+        if not columns:
+            raise DataError(f"{origin}: no input column is left after dropping the id, label, "
+                            f"listed, empty and constant columns; notes: {' '.join(notes)}")
+    else:
+        columns = prep.input_columns(preprocessing)
+        _require(inputs, columns, "the trained model's input columns", origin)
+        extra = [c for c in inputs.columns if c not in columns]
+        if extra:
+            notes.append(f"Ignored the column(s) {_names(extra)}: the model was not trained on them.")
+    reasons = _skip_reasons(inputs[columns], ids, notes)
+    keep = reasons == ""
+    if not keep.any():
+        raise DataError(f"{origin}: no row is left to read: all {len(ids)} rows were skipped "
+                        "(no id, or every input cell empty)")
+    rows = inputs.loc[keep, columns].reset_index(drop=True)
+    if preprocessing is None:
+        preprocessing = prep.fit_preprocessing(rows, numeric_columns, categorical_columns,
+                                               max_categories=max_categories, id_column=used_id,
+                                               excluded=labels)
+        notes.append(_column_summary(preprocessing, len(rows)))
+    array, encode_notes = prep.encode_rows(rows, preprocessing)
+    kept_ids = ids[keep].tolist()
+    _check_unique(kept_ids, origin, used_id)
+    return TableSampleSet(array, kept_ids, preprocessing=preprocessing, source=origin,
+                          skipped=_skipped_list(reasons, ids, origin), notes=notes + encode_notes)
+
+
+def _skip_reasons(inputs: pd.DataFrame, ids: pd.Series, notes: list[str]) -> np.ndarray:
+    """Per row, the reason it is skipped (``""`` when it is kept)."""
+    no_id = ids.isna().to_numpy()
+    all_missing = inputs.isna().all(axis=1).to_numpy()
+    reasons = np.where(no_id, "empty id", np.where(all_missing, "every input cell is missing", ""))
+    if no_id.any():
+        notes.append(f"Skipped {int(no_id.sum())} row(s) with an empty id.")
+    if (all_missing & ~no_id).any():
+        notes.append(f"Skipped {int((all_missing & ~no_id).sum())} row(s) whose input cells are all missing.")
+    return reasons
+
+
+def _skipped_list(reasons: np.ndarray, ids: pd.Series, origin: str) -> list[SkippedSample]:
+    return [SkippedSample(str(ids.iloc[i]) if reason != "empty id" else f"<row {i}>", origin, str(reason))
+            for i, reason in enumerate(reasons) if reason]
+
+
+def _check_unique(ids: list[str], origin: str, id_column: str | None) -> None:
+    seen: set[str] = set()
+    repeated = sorted({i for i in ids if i in seen or seen.add(i)})  # type: ignore[func-returns-value]
+    if repeated:
+        raise DataError(f"{origin}: the id column {id_column!r} repeats {len(repeated)} id(s), e.g. "
+                        f"{repeated[:5]}; each row needs a unique id (set data.params.id_column)")
+
+
+def _column_summary(preprocessing: dict[str, Any], n_rows: int) -> str:
+    kinds: dict[str, list[str]] = {"numeric": [c["name"] for c in preprocessing["numeric"]]}
+    for column in preprocessing["categorical"]:
+        kinds.setdefault(column["kind"], []).append(column["name"])
+    parts = [f"{len(names)} {kind} {_names(names)}" for kind, names in kinds.items() if names]
+    return f"Read {n_rows} rows with input columns: {'; '.join(parts)}."

@@ -1,0 +1,126 @@
+"""The command line: `tasks`, `check`, and clear exit-code-2 messages for user errors."""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from proxyml import cli
+from proxyml.cli import main
+
+ROOT = Path(__file__).parents[1]
+QUICKSTART = ROOT / "recipes" / "quickstart.yaml"
+VALID = "name: ok\ndata: {source: 'sktime:GunPoint'}\ntask: {name: timeseries.segment_order}\n"
+
+
+@pytest.fixture(autouse=True)
+def _restore_proxyml_logger():
+    """`main` configures the "proxyml" logger for a process; give other tests theirs back."""
+    logger = logging.getLogger("proxyml")
+    saved = logger.handlers[:], logger.level, logger.propagate
+    yield
+    logger.handlers[:], logger.level, logger.propagate = saved
+
+
+def write(folder: Path, text: str) -> Path:
+    path = folder / "recipe.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_tasks_lists_both_timeseries_tasks(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["tasks"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    by_name = {line.split()[0]: line.split(None, 1)[1] for line in lines}
+    assert by_name["timeseries.next_step"].startswith("Forecast the next `horizon` steps")
+    assert by_name["timeseries.segment_order"].startswith("Cut into k segments")
+
+
+def test_check_accepts_the_quickstart(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", str(QUICKSTART)]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.strip() == (
+        f"{QUICKSTART}: ok (timeseries.segment_order on sktime:GunPoint, encoder timeseries.conv1d)"
+    )
+    assert captured.err == ""
+
+
+def test_check_applies_set_overrides(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write(tmp_path, VALID)
+    assert main(["check", str(path), "--set", "encoder.name=timeseries.conv1d", "--set", "task.name=timeseries.next_step"]) == 0
+    assert "ok (timeseries.next_step on sktime:GunPoint" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("text", "args", "expected"),
+    [
+        (VALID + "trainer: {max_epoch: 3}\n", [], "trainer.max_epoch: unknown key; did you mean max_epochs?"),
+        (VALID.replace("segment_order", "segment_ordr"), [],
+         "task.name: unknown task 'timeseries.segment_ordr'; did you mean 'timeseries.segment_order'?"),
+        ("name: x\n  data: [\n", [], "not valid YAML"),
+        (VALID, ["--set", "trainer.max_epochs=0"], "trainer.max_epochs: Input should be greater than or equal to 1"),
+        (VALID, ["--set", "labels.positive={x"], "--set 'labels.positive={x': the value '{x' is not valid YAML"),
+        (VALID, ["--set", "trainer"], "--set 'trainer': expected key.sub=value"),
+    ],
+    ids=["unknown-key", "unknown-task", "invalid-yaml", "bad-value", "bad-set-yaml", "set-without-value"],
+)
+def test_check_reports_a_broken_recipe_without_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, args: list[str], expected: str
+) -> None:
+    path = write(tmp_path, text)
+    assert main(["check", str(path), *args]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith(f"proxyml check: error: {path}: ")
+    assert expected in captured.err
+    assert "Traceback" not in captured.err
+
+
+def test_check_reports_a_missing_recipe(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", str(tmp_path / "nope.yaml")]) == 2
+    assert capsys.readouterr().err == f"proxyml check: error: recipe not found: {tmp_path / 'nope.yaml'}\n"
+
+
+def test_a_broken_recipe_exits_2_in_a_real_process(tmp_path: Path) -> None:
+    path = write(tmp_path, VALID + "trainer: {max_epoch: 3}\n")
+    result = subprocess.run([sys.executable, "-m", "proxyml.cli", "check", str(path)],
+                            capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "trainer.max_epoch: unknown key; did you mean max_epochs?" in result.stderr
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize(("argv", "expected"), [(["frobnicate"], "invalid choice: 'frobnicate'"),
+                                                ([], "required"),
+                                                (["check"], "the following arguments are required: recipe")])
+def test_argparse_misuse_exits_2(argv: list[str], expected: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2
+    assert expected in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("verb", "resume_hint"), [("check", False), ("train", True)])
+def test_interrupt_exits_130_and_suggests_resume_only_where_it_exists(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], verb: str, resume_hint: bool
+) -> None:
+    def interrupted(args: object) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "_dispatch", interrupted)
+    assert main([verb, "recipe.yaml"]) == 130
+    err = capsys.readouterr().err
+    assert err.startswith(f"proxyml {verb}: interrupted")
+    assert ("--resume" in err) is resume_hint
+
+
+def test_quiet_shows_only_warnings(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["-q", "tasks"]) == 0
+    assert logging.getLogger("proxyml").level == logging.WARNING
+    assert main(["tasks"]) == 0
+    assert logging.getLogger("proxyml").level == logging.INFO
