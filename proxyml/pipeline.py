@@ -136,13 +136,20 @@ def train(recipe: Recipe, *, resume: bool = False, prepared: Prepared | None = N
     return module, fit, prepared
 
 
-def save_predictions(out: Path, ids: list[str], embeddings: np.ndarray, scores: np.ndarray | None,
-                     stem: str = "embeddings") -> None:
+def save_embeddings(path: Path, ids: list[str], embeddings: np.ndarray) -> Path:
+    """``id`` + one column per dimension (``e0, e1, ...``) as Parquet."""
     frame = pd.DataFrame(embeddings, columns=[f"e{i}" for i in range(embeddings.shape[1])])
     frame.insert(0, "id", ids)
-    frame.to_parquet(out / f"{stem}.parquet", index=False)
-    if scores is not None:
-        pd.DataFrame({"id": ids, "proxy_score": scores}).to_csv(out / "proxy_scores.csv", index=False)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_parquet(path, index=False)
+    return path
+
+
+def save_scores(path: Path, ids: list[str], scores: np.ndarray) -> Path:
+    """``id,proxy_score`` as CSV."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame({"id": ids, "proxy_score": scores}).to_csv(path, index=False)
+    return path
 
 
 def run(recipe: Recipe, *, resume: bool = False, callbacks: list[pl.Callback] | None = None) -> RunResult:
@@ -159,13 +166,14 @@ def run(recipe: Recipe, *, resume: bool = False, callbacks: list[pl.Callback] | 
     trainer = Trainer(recipe.trainer, out, seed=recipe.seed)
     tick = time.perf_counter()
     embeddings, scores = trainer.predict(module, dataset)
-    save_predictions(out, dataset.ids, embeddings, scores)
+    save_embeddings(out / "embeddings.parquet", dataset.ids, embeddings)
+    save_scores(out / "proxy_scores.csv", dataset.ids, scores)
     timings["embed_and_score"] = time.perf_counter() - tick
     features: dict[str, np.ndarray] = {"proxyml": embeddings}
     if recipe.evaluate.random_init:
         tick = time.perf_counter()
         random_embeddings, _ = trainer.predict(build_module(recipe, dataset), dataset)
-        save_predictions(out, dataset.ids, random_embeddings, None, stem="random_init_embeddings")
+        save_embeddings(out / "random_init_embeddings.parquet", dataset.ids, random_embeddings)
         features["random_init"] = random_embeddings
         timings["random_init"] = time.perf_counter() - tick
     report = evaluate_run(recipe, prepared, features, scores, timings)

@@ -60,24 +60,20 @@ def predict_run(run_dir: str | Path, source: str | None = None) -> tuple[SampleS
 
 def embed(run_dir: str | Path, source: str | None = None, out: str | Path | None = None) -> Path:
     """Write ``id`` + embedding columns to Parquet; returns the file."""
-    from proxyml.pipeline import save_predictions
+    from proxyml.pipeline import save_embeddings
 
     dataset, embeddings, _ = predict_run(run_dir, source)
-    target = Path(out) if out else Path(run_dir) / "embeddings.parquet"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    save_predictions(target.parent, dataset.ids, embeddings, None, stem=target.stem)
-    if target.suffix != ".parquet":
-        (target.parent / f"{target.stem}.parquet").rename(target)
+    target = save_embeddings(Path(out) if out else Path(run_dir) / "embeddings.parquet", dataset.ids, embeddings)
     _report_skipped(dataset)
     return target
 
 
 def score(run_dir: str | Path, source: str | None = None, out: str | Path | None = None) -> Path:
     """Write ``id,proxy_score`` to CSV; returns the file."""
+    from proxyml.pipeline import save_scores
+
     dataset, _, scores = predict_run(run_dir, source)
-    target = Path(out) if out else Path(run_dir) / "proxy_scores.csv"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    pd.DataFrame({"id": dataset.ids, "proxy_score": scores}).to_csv(target, index=False)
+    target = save_scores(Path(out) if out else Path(run_dir) / "proxy_scores.csv", dataset.ids, scores)
     _report_skipped(dataset)
     return target
 

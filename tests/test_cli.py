@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from proxyml import cli
@@ -124,3 +126,25 @@ def test_quiet_shows_only_warnings(capsys: pytest.CaptureFixture[str]) -> None:
     assert logging.getLogger("proxyml").level == logging.WARNING
     assert main(["tasks"]) == 0
     assert logging.getLogger("proxyml").level == logging.INFO
+
+
+def test_run_then_embed_score_evaluate_from_the_command_line(tmp_path: Path, capsys) -> None:
+    import yaml
+
+    from conftest import tiny_recipe_dict
+
+    recipe = tmp_path / "tiny.yaml"
+    recipe.write_text(yaml.safe_dump(tiny_recipe_dict(tmp_path)))
+    assert main(["run", str(recipe), "--set", "trainer.max_epochs=2"]) == 0
+    out = capsys.readouterr().out
+    assert "probe AUC proxyml" in out and "proxyml - random_init" in out and "report.html" in out
+    run_dir = tmp_path / "run"
+    assert main(["embed", str(run_dir), "--out", str(tmp_path / "e.parquet")]) == 0
+    assert main(["score", str(run_dir), "--out", str(tmp_path / "s.csv")]) == 0
+    assert pd.read_parquet(tmp_path / "e.parquet").shape == (60, 9)
+    assert pd.read_csv(tmp_path / "s.csv").columns.tolist() == ["id", "proxy_score"]
+    assert main(["evaluate", str(run_dir), "--set", "evaluate.repeats=2"]) == 0
+    report = json.loads((run_dir / "report.json").read_text())
+    assert len(report["probes"]["methods"]["proxyml"]["all"]["aucs"]) == 2
+    assert main(["train", str(recipe), "--resume", "--set", "trainer.max_epochs=3"]) == 0
+    assert "trained 3 epochs" in capsys.readouterr().out
