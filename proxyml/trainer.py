@@ -342,3 +342,5 @@ def _quiet_lightning() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
     warnings.filterwarnings("ignore", message=".*does not have many workers.*")
     warnings.filterwarnings("ignore", message=".*LeafSpec.*")
+    # only seen with --resume: the folder holds the checkpoint being resumed
+    warnings.filterwarnings("ignore", message="Checkpoint directory .* exists and is not empty")

@@ -14,8 +14,8 @@ Every change made on the way in is stated in ``notes`` and every dropped series 
 ``skipped`` (see :mod:`proxyml.modalities.timeseries.cleaning`).
 
 Example:
-    >>> data = read_series("sktime:GunPoint", split="train")  # doctest: +SKIP
-    >>> len(data), data.spec, data.ids[0]  # doctest: +SKIP
+    >>> data = read_series("sktime:GunPoint", split="train")
+    >>> len(data), data.spec, data.ids[0]
     (50, {'channels': 1, 'length': 150}, 'train-0000')
 """
 
