@@ -130,7 +130,6 @@ def test_quiet_shows_only_warnings(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_run_then_embed_score_evaluate_from_the_command_line(tmp_path: Path, capsys) -> None:
     import yaml
-
     from conftest import tiny_recipe_dict
 
     recipe = tmp_path / "tiny.yaml"

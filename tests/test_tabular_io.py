@@ -159,10 +159,12 @@ def test_the_target_column_never_reaches_the_encoder(tmp_path) -> None:
     assert data.preprocessing == again.preprocessing
 
 
-def test_a_label_column_named_as_input_is_refused(table) -> None:
+def test_a_label_or_id_column_named_as_input_is_refused(table) -> None:
     _, path = table
     with pytest.raises(DataError, match=r"data.params.categorical: 'target' holds the labels"):
         read_table(path, label_columns=("target",), categorical=["target"])
+    with pytest.raises(DataError, match=r"data.params.numeric: 'id' is the id column"):
+        read_table(path, label_columns=("target",), numeric=["id"])
 
 
 def test_the_bundled_table_never_uses_its_target_even_without_labels() -> None:

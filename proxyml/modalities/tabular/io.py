@@ -191,22 +191,14 @@ def read_table(
     ids, used_id = _ids(frame, wanted_id, id_column is not None, origin, notes)
     stored = preprocessing["excluded"] if preprocessing else []
     labels = [c for c in dict.fromkeys([*label_columns, *declared_labels, *stored]) if c != used_id]
-    for key, names in (("data.params.categorical", categorical), ("data.params.numeric", numeric)):
-        refused = [n for n in names if n in labels]
-        if refused:
-            raise DataError(f"{key}: {refused[0]!r} holds the labels (labels.target) and is never "
-                            "used as input; remove it from this list")
-        if used_id in names:
-            raise DataError(f"{key}: {used_id!r} is the id column, not an input column")
+    _refuse_as_input(labels, used_id, categorical=categorical, numeric=numeric)
     present_labels = [c for c in labels if c in frame.columns]
     if present_labels:
         notes.append(f"Never used the label column(s) {present_labels} as input.")
     inputs = frame.drop(columns=[c for c in [used_id, *present_labels] if c is not None])
     if preprocessing is None:
-        overrides = {"data.params.categorical": list(categorical), "data.params.numeric": list(numeric),
-                     "data.params.drop": list(drop)}
-        for key, names in overrides.items():
-            _require(inputs, names, key, origin)
+        for key, names in (("categorical", categorical), ("numeric", numeric), ("drop", drop)):
+            _require(inputs, names, f"data.params.{key}", origin)
         numeric_columns, categorical_columns = _choose_columns(
             inputs, list(categorical), list(numeric), list(drop), notes)
         columns = numeric_columns + list(categorical_columns)
@@ -235,6 +227,17 @@ def read_table(
     _check_unique(kept_ids, origin, used_id)
     return TableSampleSet(array, kept_ids, preprocessing=preprocessing, source=origin,
                           skipped=_skipped_list(reasons, ids, origin), notes=notes + encode_notes)
+
+
+def _refuse_as_input(labels: list[str], id_column: str | None, **named: Sequence[str]) -> None:
+    """A label or id column named as an input column is a recipe error."""
+    for key, names in named.items():
+        refused = [n for n in names if n in labels]
+        if refused:
+            raise DataError(f"data.params.{key}: {refused[0]!r} holds the labels (labels.target) and "
+                            "is never used as input; remove it from this list")
+        if id_column is not None and id_column in names:
+            raise DataError(f"data.params.{key}: {id_column!r} is the id column, not an input column")
 
 
 def _skip_reasons(inputs: pd.DataFrame, ids: pd.Series, notes: list[str]) -> np.ndarray:

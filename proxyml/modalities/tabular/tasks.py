@@ -90,8 +90,7 @@ class ImputationTask(CellTask, ReconstructionTask):
         ``generator=None`` hides the first of the fixed column folds (see :meth:`proxy_score`).
         """
         layout = self.layout
-        values, missing = layout.cells(x)
-        observed = missing < 0.5
+        observed = layout.cells(x)[1] < 0.5
         if generator is None:
             hidden = observed & (self._folds(layout, x.device) == 0)
         else:
