@@ -28,6 +28,7 @@ lint: $(STAMP)
 
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/timeseries_label_efficiency.py
+	$(BIN)/python benchmarks/tabular_label_efficiency.py
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

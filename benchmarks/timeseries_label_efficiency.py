@@ -12,75 +12,17 @@ written to ``benchmarks/results/timeseries_label_efficiency.txt``.
 
 from __future__ import annotations
 
-import argparse
-import logging
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[1]
-TASKS = ("timeseries.next_step", "timeseries.segment_order")
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--recipe", default=str(ROOT / "recipes" / "quickstart.yaml"))
-    parser.add_argument("--repeats", type=int, default=20)
-    parser.add_argument("--epochs", type=int, default=None, help="default: the recipe's max_epochs")
-    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "timeseries_label_efficiency.txt"))
-    args = parser.parse_args()
-    logging.basicConfig(level=logging.WARNING)
-
-    from proxyml import load_recipe, run
-
-    rows: dict[str, dict] = {}
-    seconds: dict[str, float] = {}
-    proxy_auc: dict[str, dict] = {}
-    for i, task in enumerate(TASKS):
-        overrides = [f"task.name={task}", "task.params={}", f"evaluate.repeats={args.repeats}",
-                     f"output.dir={ROOT / 'runs' / 'benchmark' / task}", "trainer.progress_bar=false"]
-        if args.epochs:
-            overrides.append(f"trainer.max_epochs={args.epochs}")
-        if i > 0:  # the baselines' features do not depend on the task: compute them once
-            overrides += ["evaluate.baselines=[]", "evaluate.random_init=false"]
-        report = run(load_recipe(args.recipe, overrides)).report
-        methods = report["probes"]["methods"]
-        rows[f"proxyml {task}"] = methods["proxyml"]
-        timings = report["timings"]
-        seconds[f"proxyml {task}"] = timings["train"] + timings["embed_and_score"]
-        proxy_auc[task] = report["proxy_score"]
-        for name, results in methods.items():
-            if name != "proxyml":
-                rows[name] = results
-        for key, value in timings.items():
-            if key.startswith("baseline:"):
-                seconds[key.removeprefix("baseline:")] = value
-        if "random_init" in timings:
-            seconds["random_init"] = timings["random_init"]
-        labels = report["labels"]
-
-    budgets = list(next(iter(rows.values())))
-    lines = [
-        f"GunPoint (sktime), {labels['n_labelled']} labelled series, positive class {labels['positive']!r}; "
-        f"{args.repeats} stratified draws per budget; probe = standardised logistic regression; "
-        "ROC AUC on the labelled series left out of each draw (mean ± std).",
-        "",
-        f"{'method':<36}" + "".join(f"{'n=' + b:>15}" for b in budgets) + f"{'wall s':>10}",
-    ]
-    for name, results in rows.items():
-        cells = "".join(f"{results[b]['auc_mean']:>9.3f}±{results[b]['auc_std']:.3f}" for b in budgets)
-        lines.append(f"{name:<36}{cells}{seconds.get(name, float('nan')):>10.1f}")
-    lines.append("")
-    for task, proxy in proxy_auc.items():
-        lines.append(f"proxy score of {task}: AUC {proxy['auc']:.3f} "
-                     f"[{proxy['ci'][0]:.3f}, {proxy['ci'][1]:.3f}], p={proxy['p_value']:.3g} — {proxy['statement']}")
-    lines.append("")
-    lines.append("wall s: proxyml = training + embedding; random_init = building + embedding; "
-                 "minirocket = fit + transform (numba already compiled).")
-    text = "\n".join(lines)
-    print(text)
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(text + "\n")
-
+from label_efficiency import arguments, compare
 
 if __name__ == "__main__":
-    sys.exit(main())
+    compare(
+        arguments(__doc__.splitlines()[0], "quickstart.yaml", "timeseries_label_efficiency.txt"),
+        ("timeseries.next_step", "timeseries.segment_order"),
+        describe_data=lambda labels, repeats: (
+            f"GunPoint (sktime), {labels['n_labelled']} labelled series, positive class {labels['positive']!r}; "
+            f"{repeats} stratified draws per budget; probe = standardised logistic regression; "
+            "ROC AUC on the labelled series left out of each draw (mean ± std)."),
+        footnote="wall s: proxyml = training + embedding and scoring; random_init = building + embedding; "
+                 "timeseries.minirocket = fit + transform (numba already compiled).",
+        reset_task_params=True,
+    )

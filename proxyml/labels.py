@@ -126,7 +126,7 @@ def load_labels(
     Labels come back in the data's order; label ids that match no sample are counted and
     listed in ``unmatched``, and every row left out is stated in ``notes``.
     """
-    table = modality.read_label_source(section.source, reader_params)
+    table = modality.read_label_source(section.source, reader_params, base_dir)
     if table is None:
         table = read_label_table(section.source, base_dir)
     where = f"labels ({section.source})"

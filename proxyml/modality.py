@@ -55,10 +55,12 @@ class Modality(ABC):
         a reader of tables must never feed them to the encoder.
         """
 
-    def read_label_source(self, source: str, params: ParamsBase) -> pd.DataFrame | None:
-        """Labels from a source that is not a CSV file (e.g. ``sktime:GunPoint``).
-
-        Return a table with an ``id`` column, or ``None`` when ``source`` is not such a source.
+    def read_label_source(
+        self, source: str, params: ParamsBase, base_dir: Path | None = None
+    ) -> pd.DataFrame | None:
+        """Labels the generic CSV/Parquet reader cannot join by itself: a source that is not a
+        file (e.g. ``sktime:GunPoint``), or a data file whose ids the reader makes up (row
+        numbers). Return a table with an ``id`` column, or ``None`` to use the generic reader.
         """
         return None
 

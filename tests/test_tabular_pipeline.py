@@ -74,3 +74,17 @@ def test_a_recipe_naming_an_unknown_column_fails_before_training(tmp_path) -> No
                                         r"did you mean 'mean radius'"):
         pipeline.prepare(recipe)
     assert not (tmp_path / "run").exists()
+
+
+def test_labels_in_a_data_file_without_ids_join_by_row_number(tmp_path) -> None:
+    from proxyml.pipeline import prepare
+
+    frame = bundled_table("breast_cancer").iloc[:120]
+    frame.to_csv(tmp_path / "no_ids.csv", index=False)
+    recipe = load_recipe(RECIPE, [*QUICK, f"output.dir={tmp_path / 'run'}",
+                                  f"data.source={tmp_path / 'no_ids.csv'}",
+                                  f"labels.source={tmp_path / 'no_ids.csv'}"])
+    prepared = prepare(recipe)
+    assert prepared.labels is not None and prepared.labels.ids == [str(i) for i in range(120)]
+    np.testing.assert_array_equal(prepared.labels.y, (frame["target"].astype(int) == 0).astype(int))
+    assert "target" not in prepared.dataset.spec["columns"]

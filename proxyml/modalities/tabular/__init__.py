@@ -12,7 +12,7 @@ from pydantic import Field, model_validator
 from proxyml.data import SampleSet
 from proxyml.modalities.tabular import baselines, encoders, tasks
 from proxyml.modalities.tabular.bundled import read_bundled_labels
-from proxyml.modalities.tabular.io import read_table
+from proxyml.modalities.tabular.io import read_row_numbered_labels, read_table
 from proxyml.modality import Modality
 from proxyml.params import Params
 from proxyml.registry import MODALITIES
@@ -61,10 +61,12 @@ class TabularModality(Modality):
         return read_table(source, **params.model_dump(), base_dir=base_dir, preprocessing=preprocessing,
                           label_columns=label_columns)
 
-    def read_label_source(self, source: str, params: Params) -> pd.DataFrame | None:
-        if not source.startswith("sklearn:"):
-            return None
-        return read_bundled_labels(source)
+    def read_label_source(
+        self, source: str, params: Params, base_dir: Path | None = None
+    ) -> pd.DataFrame | None:
+        if source.startswith("sklearn:"):
+            return read_bundled_labels(source)
+        return read_row_numbered_labels(source, params.id_column, base_dir)  # type: ignore[attr-defined]
 
 
 __all__ = ["TabularModality", "TableReaderParams", "baselines", "encoders", "tasks"]

@@ -84,6 +84,21 @@ def _load(source: str, base_dir: str | Path | None) -> tuple[pd.DataFrame, str, 
     return frame, str(path), []
 
 
+def read_row_numbered_labels(source: str, id_column: str | None, base_dir: str | Path | None) -> pd.DataFrame | None:
+    """Labels kept in a data file that has no id column: the same row-number ids as
+    :func:`read_table` gives its rows. ``None`` when the file has an id column (the generic
+    label reader joins it) or is not a table this modality reads."""
+    path = Path(source).expanduser()
+    if not path.is_absolute() and base_dir is not None:
+        path = Path(base_dir) / path
+    if not path.is_file() or path.suffix.lower() not in SUPPORTED_EXTENSIONS:
+        return None
+    frame, _, _ = _load(str(path), None)
+    if (id_column or "id") in frame.columns:
+        return None
+    return frame.assign(id=[str(i) for i in range(len(frame))])
+
+
 def _names(columns: Sequence[str]) -> str:
     names = list(columns)
     return str(names[:15])[:-1] + (f", ... {len(names) - 15} more]" if len(names) > 15 else "]")

@@ -51,7 +51,9 @@ class TimeSeriesModality(Modality):
             settings["exclude_columns"] = list(label_columns)
         return read_series(source, **settings, base_dir=base_dir, preprocessing=preprocessing)
 
-    def read_label_source(self, source: str, params: Params) -> pd.DataFrame | None:
+    def read_label_source(
+        self, source: str, params: Params, base_dir: Path | None = None
+    ) -> pd.DataFrame | None:
         if not source.startswith("sktime:"):
             return None
         return read_sktime_labels(source.removeprefix("sktime:"), split=params.split)  # type: ignore[attr-defined]

@@ -1,0 +1,73 @@
+"""Shared runner of the label-efficiency benchmarks: every task of a modality, the baselines
+and random-init, in one process on the same label draws (same seed), printed as one table.
+
+Used by ``timeseries_label_efficiency.py`` and ``tabular_label_efficiency.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def arguments(description: str, recipe: str, out: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--recipe", default=str(ROOT / "recipes" / recipe))
+    parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--epochs", type=int, default=None, help="default: the recipe's max_epochs")
+    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / out))
+    return parser.parse_args()
+
+
+def compare(args: argparse.Namespace, tasks: tuple[str, ...], *, describe_data: Any, footnote: str,
+            reset_task_params: bool = False) -> str:
+    """Run ``tasks`` with the recipe at ``args.recipe``; print and save the table.
+
+    ``describe_data(labels_summary, repeats)`` gives the table's first line.
+    """
+    logging.basicConfig(level=logging.WARNING)
+    from proxyml import load_recipe, run
+
+    rows: dict[str, dict] = {}
+    seconds: dict[str, float] = {}
+    proxies: dict[str, tuple[dict, int]] = {}
+    labels: dict = {}
+    for i, task in enumerate(tasks):
+        overrides = [f"task.name={task}", f"evaluate.repeats={args.repeats}",
+                     f"output.dir={ROOT / 'runs' / 'benchmark' / task}", "trainer.progress_bar=false"]
+        if reset_task_params:  # the recipe's params belong to its own task
+            overrides.append("task.params={}")
+        if args.epochs:
+            overrides.append(f"trainer.max_epochs={args.epochs}")
+        if i > 0:  # the baselines' features do not depend on the task: compute them once
+            overrides += ["evaluate.baselines=[]", "evaluate.random_init=false"]
+        report = run(load_recipe(args.recipe, overrides)).report
+        methods, timings, labels = report["probes"]["methods"], report["timings"], report["labels"]
+        rows[f"proxyml {task}"] = methods["proxyml"]
+        seconds[f"proxyml {task}"] = timings["train"] + timings["embed_and_score"]
+        proxies[task] = (report["proxy_score"], report["training"]["epochs"])
+        rows.update({name: results for name, results in methods.items() if name != "proxyml"})
+        seconds.update({k.removeprefix("baseline:"): v for k, v in timings.items() if k.startswith("baseline:")})
+        if "random_init" in timings:
+            seconds["random_init"] = timings["random_init"]
+
+    budgets = list(next(iter(rows.values())))
+    lines = [describe_data(labels, args.repeats), "",
+             f"{'method':<36}" + "".join(f"{'n=' + b:>15}" for b in budgets) + f"{'wall s':>10}"]
+    for name, results in rows.items():
+        cells = "".join(f"{results[b]['auc_mean']:>9.3f}±{results[b]['auc_std']:.3f}" for b in budgets)
+        lines.append(f"{name:<36}{cells}{seconds.get(name, float('nan')):>10.1f}")
+    lines.append("")
+    for task, (proxy, epochs) in proxies.items():
+        lines.append(f"proxy score of {task} ({epochs} epochs): AUC {proxy['auc']:.3f} "
+                     f"[{proxy['ci'][0]:.3f}, {proxy['ci'][1]:.3f}], p={proxy['p_value']:.3g} — {proxy['statement']}")
+    lines += ["", footnote]
+    text = "\n".join(lines)
+    print(text)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(text + "\n")
+    return text
