@@ -13,7 +13,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from proxyml.errors import ProxymlError
+from proxyml.errors import ProxymlError, RecipeError
 
 EXIT_USAGE = 2
 
@@ -46,11 +46,21 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--data", help="another data source to apply the model to (default: the run's)")
         sub.add_argument("--out", help="output file (default: inside the run folder)")
 
-    sub = verbs.add_parser("evaluate", help="recompute a run's report from its saved embeddings and scores",
-                           description="Recompute a run's report, e.g. with new labels: "
-                           "--set labels.source=new.csv --set labels.target=churn")
-    sub.add_argument("run_dir")
-    sub.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    sub = verbs.add_parser(
+        "evaluate", help="evaluate a run's (or any) embeddings and proxy scores against labels",
+        description="With RUN_DIR: recompute that run's report from its saved embeddings and scores, "
+        "e.g. with new labels (--set labels.source=new.csv --set labels.target=churn). Without it: "
+        "evaluate --embeddings and/or --scores files made anywhere against --labels.")
+    sub.add_argument("run_dir", nargs="?", help="a run folder (omit to evaluate files)")
+    sub.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                     help="override a recipe value (without RUN_DIR: evaluate.* keys only)")
+    sub.add_argument("--embeddings", help="id + one column per dimension (Parquet or CSV)")
+    sub.add_argument("--scores", help="id,proxy_score (CSV or Parquet)")
+    sub.add_argument("--labels", help="labels file (CSV or Parquet with an id column)")
+    sub.add_argument("--target", default="class", help="label column (default: class)")
+    sub.add_argument("--positive", help="the value counted as the positive class")
+    sub.add_argument("--id-column", default="id", help="id column of the labels file (default: id)")
+    sub.add_argument("--out", default="runs/evaluation", help="report folder (default: runs/evaluation)")
 
     verbs.add_parser("tasks", help="list registered pretext tasks")
     return parser
@@ -127,10 +137,33 @@ def _dispatch(args: argparse.Namespace) -> int:
     elif args.verb == "score":
         print(f"proxy scores: {runs.score(args.run_dir, args.data, args.out)}")
     elif args.verb == "evaluate":
-        report = runs.evaluate(args.run_dir, args.set)
+        report, folder = _evaluate(args)
         print(_summarise(report))
-        print(f"report: {args.run_dir}/report.html")
+        print(f"report: {folder}/report.html")
     return 0
+
+
+def _evaluate(args: argparse.Namespace) -> tuple[dict, str]:
+    from proxyml import runs
+
+    files = args.embeddings or args.scores or args.labels
+    if args.run_dir:
+        if files:
+            raise RecipeError("evaluate: give a run folder or --embeddings/--scores/--labels, not both")
+        return runs.evaluate(args.run_dir, args.set), args.run_dir
+    if not args.labels:
+        raise RecipeError("evaluate: give a run folder, or --labels with --embeddings and/or --scores")
+    from proxyml.params import validate_params
+    from proxyml.recipe import EvaluateSection, LabelsSection, apply_overrides
+
+    settings = apply_overrides({"evaluate": {}}, args.set)
+    if set(settings) != {"evaluate"}:
+        raise RecipeError(f"--set: without a run folder only evaluate.* keys apply; got {sorted(settings)}")
+    labels = LabelsSection(source=args.labels, target=args.target, positive=args.positive,
+                           id_column=args.id_column)
+    report = runs.evaluate_files(labels, embeddings=args.embeddings, scores=args.scores, out=args.out,
+                                 evaluate=validate_params(EvaluateSection, settings["evaluate"], "evaluate"))
+    return report, args.out
 
 
 if __name__ == "__main__":

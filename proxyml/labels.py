@@ -117,16 +117,19 @@ def binarize(values: pd.Series, positive: Any, target: str) -> tuple[np.ndarray,
 def load_labels(
     section: Any,
     dataset: SampleSet,
-    modality: Modality,
-    reader_params: Params,
+    modality: Modality | None = None,
+    reader_params: Params | None = None,
     base_dir: Path | None = None,
 ) -> Labels:
     """Read ``section`` (a :class:`proxyml.recipe.LabelsSection`) and join it to ``dataset``.
 
     Labels come back in the data's order; label ids that match no sample are counted and
-    listed in ``unmatched``, and every row left out is stated in ``notes``.
+    listed in ``unmatched``, and every row left out is stated in ``notes``. Without a
+    ``modality`` only CSV/Parquet label files are read.
     """
-    table = modality.read_label_source(section.source, reader_params, base_dir)
+    table = None
+    if modality is not None and reader_params is not None:
+        table = modality.read_label_source(section.source, reader_params, base_dir)
     if table is None:
         table = read_label_table(section.source, base_dir)
     where = f"labels ({section.source})"

@@ -23,6 +23,7 @@ import logging
 import platform
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib import metadata
@@ -38,7 +39,7 @@ import yaml
 from proxyml.data import Labels, SampleSet
 from proxyml.labels import load_labels
 from proxyml.modality import create_baseline, get_modality
-from proxyml.recipe import Recipe
+from proxyml.recipe import Component, EvaluateSection, Recipe
 from proxyml.registry import TASKS
 from proxyml.trainer import FitResult, PretextModule, Trainer
 
@@ -195,9 +196,7 @@ def evaluate_run(recipe: Recipe, prepared: Prepared, features: dict[str, np.ndar
 
     ``features`` maps a method name to an ``(n_samples, d)`` matrix over the whole data set.
     """
-    from proxyml.evaluation import budget_draws, evaluate_probes, evaluate_proxy_score
-
-    dataset, labels, ev = prepared.dataset, prepared.labels, recipe.evaluate
+    dataset, labels = prepared.dataset, prepared.labels
     report: dict[str, Any] = {
         "name": recipe.name,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -211,23 +210,38 @@ def evaluate_run(recipe: Recipe, prepared: Prepared, features: dict[str, np.ndar
     if labels is None:
         report["labels"] = None
         return report
-    report["labels"] = labels.summary()
+    report.update(evaluate_labelled(dataset, labels, prepared.budgets, features, scores, recipe.evaluate,
+                                    seed=recipe.seed, baselines=recipe.baselines, timings=timings))
+    return report
+
+
+def evaluate_labelled(dataset: SampleSet, labels: Labels, budgets: list[str], features: dict[str, np.ndarray],
+                      scores: np.ndarray | None, ev: EvaluateSection, *, seed: int,
+                      baselines: Sequence[Component] = (), timings: dict[str, float] | None = None
+                      ) -> dict[str, Any]:
+    """``labels``, ``proxy_score`` and ``probes`` sections of a report (baselines included)."""
+    from proxyml.evaluation import budget_draws, evaluate_probes, evaluate_proxy_score
+
+    timings = {} if timings is None else timings
+    report: dict[str, Any] = {"labels": labels.summary()}
     positions = dataset.positions(labels.ids)
     if scores is not None:
         tick = time.perf_counter()
         report["proxy_score"] = evaluate_proxy_score(
             scores[positions], labels.y, n_bootstrap=ev.bootstrap, n_permutations=ev.permutations,
-            confidence=ev.confidence, seed=recipe.seed)
+            confidence=ev.confidence, seed=seed)
         timings["proxy_score_eval"] = time.perf_counter() - tick
     labelled = {name: matrix[positions] for name, matrix in features.items()}
-    for baseline in recipe.baselines:
+    for baseline in baselines:
         tick = time.perf_counter()
         log.info("baseline %s on %d labelled samples", baseline.name, len(positions))
         labelled[baseline.name] = create_baseline(baseline.name, baseline.params).features(
-            dataset, positions, recipe.seed)
+            dataset, positions, seed)
         timings[f"baseline:{baseline.name}"] = time.perf_counter() - tick
+    if not labelled:
+        return report
     tick = time.perf_counter()
-    draws = budget_draws(labels.y, prepared.budgets, ev.repeats, recipe.seed)
+    draws = budget_draws(labels.y, budgets, ev.repeats, seed)
     report["probes"] = evaluate_probes(labelled, labels.y, draws, reference="proxyml",
                                        confidence=ev.confidence, C=ev.probe_C)
     timings["probes"] = time.perf_counter() - tick

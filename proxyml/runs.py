@@ -10,12 +10,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import torch
 import yaml
 
 from proxyml.data import SampleSet
 from proxyml.errors import DataError
 from proxyml.modality import get_modality
-from proxyml.recipe import Recipe, apply_overrides, recipe_from_dict
+from proxyml.recipe import EvaluateSection, LabelsSection, Recipe, apply_overrides, recipe_from_dict
 
 log = logging.getLogger("proxyml")
 
@@ -83,15 +84,20 @@ def _report_skipped(dataset: SampleSet) -> None:
         log.warning("skipped %s (%s): %s", skipped.id, skipped.source, skipped.reason)
 
 
-def read_matrix(path: str | Path, ids: Sequence[str], what: str) -> np.ndarray:
-    """Rows of an ``id`` + value-columns table (Parquet or CSV), in the order of ``ids``."""
+def _read_id_table(path: str | Path, what: str) -> pd.DataFrame:
+    """An ``id`` + value-columns table (Parquet or CSV), indexed by the ids as text."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{what}: file not found: {path}")
-    frame = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+    frame = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path, dtype={"id": str})
     if "id" not in frame.columns:
         raise DataError(f"{path}: needs an 'id' column; has {list(frame.columns)[:10]}")
-    frame = frame.set_index(frame["id"].astype(str)).drop(columns="id")
+    return frame.set_index(frame["id"].astype(str)).drop(columns="id")
+
+
+def read_matrix(path: str | Path, ids: Sequence[str], what: str) -> np.ndarray:
+    """Rows of an ``id`` + value-columns table (Parquet or CSV), in the order of ``ids``."""
+    frame = _read_id_table(path, what)
     missing = [i for i in ids if i not in frame.index]
     if missing:
         raise DataError(f"{path}: {len(missing)} sample ids are missing, e.g. {missing[:5]}")
@@ -126,3 +132,55 @@ def evaluate(run_dir: str | Path, overrides: Sequence[str] = ()) -> dict[str, An
     write_report(report, run_dir, scores=_labelled(scores, prepared.dataset, prepared.labels),
                  y=prepared.labels.y if prepared.labels else None)
     return report
+
+
+class _IdsOnly(SampleSet):
+    """The ids of precomputed embeddings/scores: enough to join labels, nothing to load."""
+
+    def load(self, index: int) -> torch.Tensor:
+        raise DataError(f"{self.source}: only ids and precomputed values are available")
+
+
+def evaluate_files(
+    labels: LabelsSection,
+    *,
+    embeddings: str | Path | None = None,
+    scores: str | Path | None = None,
+    out: str | Path,
+    evaluate: EvaluateSection | None = None,
+    seed: int = 0,
+    name: str = "evaluation",
+) -> dict[str, Any]:
+    """Evaluate embeddings and/or proxy scores made anywhere against a labels file.
+
+    No data and no model are needed: ``embeddings`` is an ``id`` + columns table (Parquet or
+    CSV), ``scores`` an ``id,proxy_score`` table. Without the data there are no baselines, so the
+    probes compare nothing but the embeddings themselves (``random_init`` and the modality's
+    baseline need a run folder: use :func:`evaluate`).
+    """
+    from proxyml.evaluation import check_binary_labels, resolve_budgets, write_report
+    from proxyml.labels import load_labels
+    from proxyml.pipeline import _labelled, evaluate_labelled
+
+    if embeddings is None and scores is None:
+        raise DataError("evaluate: give --embeddings, --scores or both (or a run folder)")
+    ev = evaluate or EvaluateSection()
+    first = Path(embeddings if embeddings is not None else scores)  # type: ignore[arg-type]
+    ids = _table_ids(first)
+    dataset = _IdsOnly(ids, spec={}, source=str(first))
+    features = {"proxyml": read_matrix(embeddings, ids, "embeddings")} if embeddings is not None else {}
+    score_values = read_matrix(scores, ids, "proxy scores")[:, 0] if scores is not None else None
+    label_set = load_labels(labels, dataset, base_dir=Path.cwd())
+    check_binary_labels(label_set.y)
+    budgets, budget_notes = resolve_budgets(label_set.y, ev.label_budgets) if features else ([], [])
+    report: dict[str, Any] = {"name": name, "data": dataset.summary(), "skipped": [],
+                              "budgets_notes": budget_notes}
+    report.update(evaluate_labelled(dataset, label_set, budgets, features, score_values, ev, seed=seed))
+    out = Path(out)
+    write_report(report, out, scores=_labelled(score_values, dataset, label_set) if score_values is not None
+                 else None, y=label_set.y)
+    return report
+
+
+def _table_ids(path: Path) -> list[str]:
+    return _read_id_table(path, "evaluate").index.tolist()
