@@ -78,12 +78,15 @@ def _summarise(report: dict) -> str:
     proxy = report.get("proxy_score")
     if proxy:
         lines.append(f"proxy score: {proxy['statement']}")
-    probes = (report.get("probes") or {}).get("methods", {})
-    for method, budgets in probes.items():
+        for name, other in (report.get("proxy_score_baselines") or {}).items():
+            lines.append(f"  the untrained ({name}) model's proxy score: AUC {other['auc']:.3f} "
+                         f"[{other['ci'][0]:.3f}, {other['ci'][1]:.3f}]")
+    for method, budgets in (report.get("probes") or {}).items():
         cells = ", ".join(f"{b}: {r['auc_mean']:.3f}±{r['auc_std']:.3f}" for b, r in budgets.items())
         lines.append(f"  probe AUC {method:<24} {cells}")
-    for other, budgets in (report.get("probes") or {}).get("differences", {}).items():
-        cells = ", ".join(f"{b}: {d['mean']:+.3f} (wins {d['win_rate']:.0%})" for b, d in budgets.items())
+    for other, budgets in (report.get("differences") or {}).items():
+        cells = ", ".join(f"{b}: {d['mean']:+.3f} (wins {d['win_rate']:.0%}, ties {d['tie_rate']:.0%})"
+                          for b, d in budgets.items())
         lines.append(f"  proxyml - {other:<22} {cells}")
     return "\n".join(lines)
 

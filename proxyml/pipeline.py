@@ -171,13 +171,16 @@ def run(recipe: Recipe, *, resume: bool = False, callbacks: list[pl.Callback] | 
     save_scores(out / "proxy_scores.csv", dataset.ids, scores)
     timings["embed_and_score"] = time.perf_counter() - tick
     features: dict[str, np.ndarray] = {"proxyml": embeddings}
+    baseline_scores: dict[str, np.ndarray] = {}
     if recipe.evaluate.random_init:
         tick = time.perf_counter()
-        random_embeddings, _ = trainer.predict(build_module(recipe, dataset), dataset)
+        random_embeddings, random_scores = trainer.predict(build_module(recipe, dataset), dataset)
         save_embeddings(out / "random_init_embeddings.parquet", dataset.ids, random_embeddings)
+        save_scores(out / "random_init_proxy_scores.csv", dataset.ids, random_scores)
         features["random_init"] = random_embeddings
+        baseline_scores["random_init"] = random_scores
         timings["random_init"] = time.perf_counter() - tick
-    report = evaluate_run(recipe, prepared, features, scores, timings)
+    report = evaluate_run(recipe, prepared, features, scores, timings, baseline_scores)
     report["training"] = fit.summary()
     report["timings"] = {k: round(v, 3) for k, v in timings.items()}
     paths = write_report(report, out, scores=_labelled(scores, dataset, prepared.labels),
@@ -191,10 +194,12 @@ def _labelled(values: np.ndarray, dataset: SampleSet, labels: Labels | None) -> 
 
 
 def evaluate_run(recipe: Recipe, prepared: Prepared, features: dict[str, np.ndarray],
-                 scores: np.ndarray | None, timings: dict[str, float]) -> dict[str, Any]:
+                 scores: np.ndarray | None, timings: dict[str, float],
+                 baseline_scores: dict[str, np.ndarray] | None = None) -> dict[str, Any]:
     """The report dict: proxy-score AUC, probes and baselines on the same draws.
 
-    ``features`` maps a method name to an ``(n_samples, d)`` matrix over the whole data set.
+    ``features`` maps a method name to an ``(n_samples, d)`` matrix over the whole data set;
+    ``baseline_scores`` the proxy scores of untrained models (e.g. ``random_init``).
     """
     dataset, labels = prepared.dataset, prepared.labels
     report: dict[str, Any] = {
@@ -211,16 +216,17 @@ def evaluate_run(recipe: Recipe, prepared: Prepared, features: dict[str, np.ndar
         report["labels"] = None
         return report
     report.update(evaluate_labelled(dataset, labels, prepared.budgets, features, scores, recipe.evaluate,
-                                    seed=recipe.seed, baselines=recipe.baselines, timings=timings))
+                                    seed=recipe.seed, baselines=recipe.baselines, timings=timings,
+                                    baseline_scores=baseline_scores))
     return report
 
 
 def evaluate_labelled(dataset: SampleSet, labels: Labels, budgets: list[str], features: dict[str, np.ndarray],
                       scores: np.ndarray | None, ev: EvaluateSection, *, seed: int,
-                      baselines: Sequence[Component] = (), timings: dict[str, float] | None = None
-                      ) -> dict[str, Any]:
+                      baselines: Sequence[Component] = (), timings: dict[str, float] | None = None,
+                      baseline_scores: dict[str, np.ndarray] | None = None) -> dict[str, Any]:
     """``labels``, ``proxy_score`` and ``probes`` sections of a report (baselines included)."""
-    from proxyml.evaluation import budget_draws, evaluate_probes, evaluate_proxy_score
+    from proxyml.evaluation import budget_draws, evaluate_probes, evaluate_proxy_score, probe_report_sections
 
     timings = {} if timings is None else timings
     report: dict[str, Any] = {"labels": labels.summary()}
@@ -230,6 +236,11 @@ def evaluate_labelled(dataset: SampleSet, labels: Labels, budgets: list[str], fe
         report["proxy_score"] = evaluate_proxy_score(
             scores[positions], labels.y, n_bootstrap=ev.bootstrap, n_permutations=ev.permutations,
             confidence=ev.confidence, seed=seed)
+        report["proxy_score_baselines"] = {
+            name: evaluate_proxy_score(values[positions], labels.y, n_bootstrap=ev.bootstrap,
+                                       n_permutations=ev.permutations, confidence=ev.confidence, seed=seed)
+            for name, values in (baseline_scores or {}).items()
+        }
         timings["proxy_score_eval"] = time.perf_counter() - tick
     labelled = {name: matrix[positions] for name, matrix in features.items()}
     for baseline in baselines:
@@ -242,8 +253,8 @@ def evaluate_labelled(dataset: SampleSet, labels: Labels, budgets: list[str], fe
         return report
     tick = time.perf_counter()
     draws = budget_draws(labels.y, budgets, ev.repeats, seed)
-    report["probes"] = evaluate_probes(labelled, labels.y, draws, reference="proxyml",
-                                       confidence=ev.confidence, C=ev.probe_C)
+    report.update(probe_report_sections(evaluate_probes(labelled, labels.y, draws, reference="proxyml",
+                                                        confidence=ev.confidence, C=ev.probe_C)))
     timings["probes"] = time.perf_counter() - tick
     return report
 

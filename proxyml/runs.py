@@ -123,11 +123,15 @@ def evaluate(run_dir: str | Path, overrides: Sequence[str] = ()) -> dict[str, An
     ids = prepared.dataset.ids
     features = {"proxyml": read_matrix(run_dir / "embeddings.parquet", ids, "embeddings")}
     random_file = run_dir / "random_init_embeddings.parquet"
+    baseline_scores = {}
     if recipe.evaluate.random_init and random_file.is_file():
         features["random_init"] = read_matrix(random_file, ids, "random-init embeddings")
+        random_scores = run_dir / "random_init_proxy_scores.csv"
+        if random_scores.is_file():
+            baseline_scores["random_init"] = read_matrix(random_scores, ids, "random-init proxy scores")[:, 0]
     scores = read_matrix(run_dir / "proxy_scores.csv", ids, "proxy scores")[:, 0]
     timings: dict[str, float] = {}
-    report = evaluate_run(recipe, prepared, features, scores, timings)
+    report = evaluate_run(recipe, prepared, features, scores, timings, baseline_scores)
     report["timings"] = {k: round(v, 3) for k, v in timings.items()}
     write_report(report, run_dir, scores=_labelled(scores, prepared.dataset, prepared.labels),
                  y=prepared.labels.y if prepared.labels else None)

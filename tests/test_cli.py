@@ -144,6 +144,6 @@ def test_run_then_embed_score_evaluate_from_the_command_line(tmp_path: Path, cap
     assert pd.read_csv(tmp_path / "s.csv").columns.tolist() == ["id", "proxy_score"]
     assert main(["evaluate", str(run_dir), "--set", "evaluate.repeats=2"]) == 0
     report = json.loads((run_dir / "report.json").read_text())
-    assert len(report["probes"]["methods"]["proxyml"]["all"]["aucs"]) == 2
+    assert len(report["probes"]["proxyml"]["all"]["aucs"]) == 2
     assert main(["train", str(recipe), "--resume", "--set", "trainer.max_epochs=3"]) == 0
     assert "trained 3 epochs" in capsys.readouterr().out

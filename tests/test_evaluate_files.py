@@ -38,7 +38,7 @@ def test_files_are_evaluated_like_a_run(tmp_path: Path) -> None:
                             evaluate=EvaluateSection(label_budgets=[10, "all"], repeats=4))
     table = pd.read_csv(labels).merge(pd.read_csv(scores), on="id")
     assert report["proxy_score"]["auc"] == pytest.approx(roc_auc_score(table["churn"] == "yes", table["proxy_score"]))
-    assert set(report["probes"]["methods"]) == {"proxyml"} and report["probes"]["methods"]["proxyml"]["all"]["auc_mean"] > 0.8
+    assert set(report["probes"]) == {"proxyml"} and report["probes"]["proxyml"]["all"]["auc_mean"] > 0.8
     assert json.loads((tmp_path / "out" / "report.json").read_text())["labels"]["n_labelled"] == 40
     assert (tmp_path / "out" / "report.html").is_file()
 
@@ -62,7 +62,7 @@ def test_command_line_file_mode(tmp_path: Path, capsys) -> None:
                  "--target", "churn", "--positive", "yes", "--out", str(tmp_path / "o"),
                  "--set", "evaluate.repeats=3"]) == 0
     assert "probe AUC proxyml" in capsys.readouterr().out
-    assert len(json.loads((tmp_path / "o" / "report.json").read_text())["probes"]["methods"]["proxyml"]["10"]["aucs"]) == 3
+    assert len(json.loads((tmp_path / "o" / "report.json").read_text())["probes"]["proxyml"]["10"]["aucs"]) == 3
     assert main(["evaluate", "--scores", str(scores), "--labels", str(labels), "--target", "churn",
                  "--set", "trainer.max_epochs=3"]) == 2
     assert "only evaluate.* keys apply" in capsys.readouterr().err

@@ -89,7 +89,7 @@ def test_identical_methods_have_zero_difference_and_a_point_interval(problem) ->
     y, features, draws = problem
     twin = evaluate_probes({"proxyml": features["proxyml"], "copy": features["proxyml"].copy()}, y, draws)
     for diff in twin["differences"]["copy"].values():
-        assert diff == {"mean": 0.0, "ci": [0.0, 0.0], "win_rate": 0.0, "n_draws": 6}
+        assert diff == {"mean": 0.0, "ci": [0.0, 0.0], "win_rate": 0.0, "tie_rate": 1.0, "n_draws": 6}
 
 
 def test_single_draw_has_no_interval_and_missing_reference_no_differences(problem) -> None:

@@ -10,7 +10,14 @@ from typing import Any
 import numpy as np
 import pytest
 
-from proxyml.evaluation import budget_draws, evaluate_probes, evaluate_proxy_score, render_html, write_report
+from proxyml.evaluation import (
+    budget_draws,
+    evaluate_probes,
+    evaluate_proxy_score,
+    probe_report_sections,
+    render_html,
+    write_report,
+)
 from proxyml.evaluation.report import MAX_SKIPPED_SHOWN
 
 
@@ -28,7 +35,7 @@ def evaluated() -> dict[str, Any]:
         "scores": scores,
         "y": y,
         "proxy_score": evaluate_proxy_score(scores, y, n_bootstrap=200, n_permutations=200),
-        "probes": evaluate_probes(features, y, draws),
+        **probe_report_sections(evaluate_probes(features, y, draws)),
     }
 
 
@@ -53,6 +60,8 @@ def make_report(evaluated: dict[str, Any], **changes: Any) -> dict[str, Any]:
         "skipped": [{"id": f"bad-{i}", "source": "calls.npz", "reason": "NaN in series"} for i in range(3)],
         "proxy_score": evaluated["proxy_score"],
         "probes": evaluated["probes"],
+        "differences": evaluated["differences"],
+        "reference": evaluated["reference"],
         "budgets_notes": ["budget 50 dropped: only 40 labelled samples"],
         "timings": {"train": np.float32(12.5), "probes": 0.8},
         "training": {"epochs": 3, "final_loss": np.float64(0.41), "best_val": float("nan")},
@@ -90,9 +99,9 @@ def test_html_shows_the_numbers_and_the_statement(evaluated: dict[str, Any]) -> 
     proxy = evaluated["proxy_score"]
     assert f"{proxy['auc']:.3f}" in page and f"{proxy['ci'][0]:.3f} to {proxy['ci'][1]:.3f}" in page
     assert proxy["statement"].replace("'", "&#x27;") in page
-    probe = evaluated["probes"]["methods"]["random_init"]["10"]
+    probe = evaluated["probes"]["random_init"]["10"]
     assert f"{probe['auc_mean']:.3f} ± {probe['auc_std']:.3f}" in page
-    diff = evaluated["probes"]["differences"]["random_init"]["all"]
+    diff = evaluated["differences"]["random_init"]["all"]
     assert f"{diff['mean']:.3f}" in page and f"{diff['win_rate']:.0%}" in page
     for text in (
         "calls-2024",
@@ -137,6 +146,6 @@ def test_minimal_report_without_labels_renders(tmp_path: Path) -> None:
 
 def test_probes_without_budgets_say_so(evaluated: dict[str, Any]) -> None:
     report = make_report(
-        evaluated, probes={"methods": {"proxyml": {}}, "differences": {}, "reference": "proxyml"}
+        evaluated, probes={"proxyml": {}}, differences={}
     )
     assert "No label budget fits these labels" in render_html(report)

@@ -19,12 +19,13 @@ def test_run_writes_every_artifact_and_a_consistent_report(tiny_recipe, tmp_path
     out = tmp_path / "run"
     for name in ("recipe.yaml", "environment.json", "preprocessing.json", "checkpoints/last.ckpt",
                  "embeddings.parquet", "random_init_embeddings.parquet", "proxy_scores.csv",
+                 "random_init_proxy_scores.csv",
                  "skipped.csv", "report.json", "report.html"):
         assert (out / name).is_file(), name
     report = json.loads((out / "report.json").read_text())
     assert report["labels"]["n_labelled"] == 20 and report["labels"]["positive"] == "square"
-    assert set(report["probes"]["methods"]) == {"proxyml", "random_init"}
-    assert set(report["probes"]["methods"]["proxyml"]) == {"4", "all"}
+    assert set(report["probes"]) == {"proxyml", "random_init"}
+    assert set(report["probes"]["proxyml"]) == {"4", "all"}
 
     # the proxy-score AUC in the report is the AUC of the saved scores against the labels
     scores = pd.read_csv(out / "proxy_scores.csv").set_index("id")["proxy_score"]
@@ -33,6 +34,10 @@ def test_run_writes_every_artifact_and_a_consistent_report(tiny_recipe, tmp_path
     embeddings = pd.read_parquet(out / "embeddings.parquet")
     assert embeddings.shape == (60, 9) and embeddings["id"].tolist()[:2] == ["s000", "s001"]
     assert result.report["training"]["epochs"] == 3
+    untrained = pd.read_csv(out / "random_init_proxy_scores.csv").set_index("id")["proxy_score"]
+    assert report["proxy_score_baselines"]["random_init"]["auc"] == pytest.approx(
+        roc_auc_score(labels, untrained[labels.index]))
+    assert set(report["differences"]) == {"random_init"} and report["reference"] == "proxyml"
     assert "data:image/png;base64," in (out / "report.html").read_text()
 
 
@@ -96,7 +101,7 @@ def test_quickstart_recipe_runs_end_to_end(tmp_path) -> None:
     ])
     report = pipeline.run(recipe).report
     assert report["data"]["n_samples"] == 200 and report["labels"]["n_labelled"] == 200
-    assert set(report["probes"]["methods"]) == {"proxyml", "random_init", "timeseries.minirocket"}
-    minirocket = report["probes"]["methods"]["timeseries.minirocket"]["all"]["auc_mean"]
+    assert set(report["probes"]) == {"proxyml", "random_init", "timeseries.minirocket"}
+    minirocket = report["probes"]["timeseries.minirocket"]["all"]["auc_mean"]
     assert minirocket > 0.9, "MiniRocket separates GunPoint's two gestures; a lower AUC means a broken join"
     assert 0.0 <= report["proxy_score"]["auc"] <= 1.0

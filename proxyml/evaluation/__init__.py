@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from proxyml.evaluation.probes import evaluate_probes
+from proxyml.evaluation.probes import evaluate_probes, probe_report_sections
 from proxyml.evaluation.proxy import evaluate_proxy_score
 from proxyml.evaluation.report import render_html, write_report
 from proxyml.evaluation.splits import (
@@ -19,6 +19,7 @@ __all__ = [
     "budget_draws",
     "check_binary_labels",
     "evaluate_probes",
+    "probe_report_sections",
     "evaluate_proxy_score",
     "render_html",
     "resolve_budgets",

@@ -54,7 +54,7 @@ def distribution_plot(scores: np.ndarray, y: np.ndarray) -> str:
     return _img(figure, "Histogram of the proxy score per class")
 
 
-def efficiency_plot(probes: dict[str, Any], proxy: dict[str, Any] | None) -> str:
+def efficiency_plot(methods: dict[str, Any], proxy: dict[str, Any] | None) -> str:
     """Probe AUC against training-set size, one line per method with its spread over draws.
 
     ``"all"`` is placed at its training-set size. The proxy score, which uses no training
@@ -63,7 +63,7 @@ def efficiency_plot(probes: dict[str, Any], proxy: dict[str, Any] | None) -> str
     figure = _figure(6.5, 4.2)
     axes = figure.add_subplot()
     ticks: dict[int, str] = {}
-    for method, budgets in probes["methods"].items():
+    for method, budgets in methods.items():
         points = sorted((r["n_train"], b, r) for b, r in budgets.items())
         x = [p[0] for p in points]
         axes.plot(x, [p[2]["auc_mean"] for p in points], marker="o", label=method)

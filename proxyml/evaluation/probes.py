@@ -112,8 +112,15 @@ def _paired_difference(reference: np.ndarray, other: np.ndarray, confidence: flo
         "mean": mean,
         "ci": ci,
         "win_rate": float((diffs > 0).mean()),
+        "tie_rate": float((diffs == 0).mean()),
         "n_draws": int(diffs.size),
     }
+
+
+def probe_report_sections(result: dict[str, Any]) -> dict[str, Any]:
+    """The report's view of :func:`evaluate_probes`: ``probes.<method>.<budget>``,
+    ``differences.<other>.<budget>`` and the ``reference`` method."""
+    return {"probes": result["methods"], "differences": result["differences"], "reference": result["reference"]}
 
 
 def evaluate_probes(

@@ -109,7 +109,8 @@ def _summary_rows(report: dict[str, Any]) -> list[list[Any]]:
     return rows
 
 
-def _proxy_section(proxy: dict[str, Any], meaning: str | None, plots: str) -> str:
+def _proxy_section(proxy: dict[str, Any], meaning: str | None, plots: str,
+                   baselines: dict[str, Any] | None = None) -> str:
     level = f"{proxy['confidence'] * 100:g}%"
     rows = [
         ["ROC AUC", proxy["auc"]],
@@ -118,6 +119,9 @@ def _proxy_section(proxy: dict[str, Any], meaning: str | None, plots: str) -> st
         ["labelled samples (positive)", f"{proxy['n']} ({proxy['n_positive']})"],
         ["direction", proxy["direction"]],
     ]
+    for name, other in (baselines or {}).items():
+        rows.append([f"{name} model's proxy score (untrained baseline)",
+                     f"AUC {other['auc']:.3f}, interval {other['ci'][0]:.3f} to {other['ci'][1]:.3f}"])
     text = f"<p>A high proxy score means: {_esc(meaning)}.</p>" if meaning else ""
     return (
         f"<h2>Proxy score against the labels</h2>{text}"
@@ -126,8 +130,8 @@ def _proxy_section(proxy: dict[str, Any], meaning: str | None, plots: str) -> st
     )
 
 
-def _probe_section(probes: dict[str, Any], plot: str) -> str:
-    methods = probes["methods"]
+def _probe_section(methods: dict[str, Any], differences: dict[str, Any], reference: str | None,
+                   plot: str) -> str:
     budgets = list(next(iter(methods.values()), {}))
     if not budgets:
         return "<h2>Few-label probes</h2><p>No label budget fits these labels: no probes were run.</p>"
@@ -144,8 +148,7 @@ def _probe_section(probes: dict[str, Any], plot: str) -> str:
         plot,
         _table(headers, rows),
     ]
-    reference = probes.get("reference")
-    if probes.get("differences"):
+    if differences:
         diff_rows = [
             [
                 other,
@@ -153,16 +156,19 @@ def _probe_section(probes: dict[str, Any], plot: str) -> str:
                 d["mean"],
                 f"{_fmt(d['ci'][0])} to {_fmt(d['ci'][1])}",
                 f"{d['win_rate']:.0%}",
+                f"{d.get('tie_rate', 0.0):.0%}",
                 d["n_draws"],
             ]
-            for other, per_budget in probes["differences"].items()
+            for other, per_budget in differences.items()
             for b, d in per_budget.items()
         ]
         parts += [
             f"<h3>Paired differences: {_esc(reference)} minus each other method</h3>",
             "<p>Positive means the reference is better on the same draws; the interval is a "
-            "t-interval of the mean difference; win rate is the share of draws it wins.</p>",
-            _table(["method", "budget", "mean AUC difference", "interval", "win rate", "draws"], diff_rows),
+            "t-interval of the mean difference; win rate is the share of draws it wins, tie rate the "
+            "share where both AUCs are equal.</p>",
+            _table(["method", "budget", "mean AUC difference", "interval", "win rate", "tie rate", "draws"],
+                   diff_rows),
         ]
     return "".join(parts)
 
@@ -196,11 +202,13 @@ def render_html(report: dict[str, Any], scores: np.ndarray | None = None, y: np.
             if scores.shape != y.shape:
                 raise LabelError(f"render_html: {scores.size} scores but {y.size} labels")
             plots += distribution_plot(scores, y)
-        parts.append(_proxy_section(proxy, report.get("proxy_score_meaning"), plots))
-    probes = report.get("probes")
-    if probes and probes.get("methods"):
-        has_budgets = any(probes["methods"].values())
-        parts.append(_probe_section(probes, efficiency_plot(probes, proxy) if has_budgets else ""))
+        parts.append(_proxy_section(proxy, report.get("proxy_score_meaning"), plots,
+                                    report.get("proxy_score_baselines")))
+    methods = report.get("probes")
+    if methods:
+        has_budgets = any(methods.values())
+        parts.append(_probe_section(methods, report.get("differences") or {}, report.get("reference"),
+                                    efficiency_plot(methods, proxy) if has_budgets else ""))
     data, labels = report.get("data") or {}, report.get("labels") or {}
     notes = [*(data.get("notes") or []), *(labels.get("notes") or []), *(report.get("budgets_notes") or [])]
     parts.append(_list_section("Notes", [str(n) for n in notes]))
