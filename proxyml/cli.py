@@ -116,7 +116,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.verb in {"run", "train", "check"}:
         from proxyml.recipe import load_recipe
 
-        recipe = load_recipe(args.recipe, args.set)
+        recipe = load_recipe(args.recipe, [*args.set, *(["trainer.progress_bar=false"] if args.quiet else [])])
         if args.verb == "check":
             print(f"{args.recipe}: ok ({recipe.task.name} on {recipe.data.source}, "
                   f"encoder {recipe.encoder_name})")

@@ -136,6 +136,7 @@ class Labels:
         positive: the value of the target column counted as the positive class.
         target: the name of the target column.
         unmatched: label ids that match no sample (reported, never silently dropped).
+        source: where the labels came from (a file path or e.g. ``sktime:GunPoint``).
         notes: statements about how the labels were read.
     """
 
@@ -145,9 +146,11 @@ class Labels:
     target: str
     unmatched: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    source: str = ""
 
     def summary(self) -> dict[str, Any]:
         return {
+            "source": self.source,
             "target": self.target,
             "positive": _jsonable(self.positive),
             "n_labelled": len(self.ids),

@@ -159,12 +159,26 @@ def load_labels(
             f"(label ids look like {table[id_column].head(3).tolist()}, "
             f"sample ids look like {dataset.ids[:3]}); check labels.id_column and the data's ids"
         )
-    if unmatched:
-        notes.append(f"{len(unmatched)} of {len(table)} label ids match no sample and were not used, "
-                     f"e.g. {unmatched[:5]}")
+    unreadable = {s.id for s in dataset.skipped}
+    lost = [i for i in unmatched if i in unreadable]
+    if lost:
+        notes.append(f"{len(lost)} label ids belong to samples that could not be read (see skipped), "
+                     f"e.g. {lost[:5]}")
+    others = [i for i in unmatched if i not in unreadable]
+    if others:
+        notes.append(f"{len(others)} of {len(table)} label ids match no sample and were not used, "
+                     f"e.g. {others[:5]}")
     order = np.argsort(dataset.positions(matched[id_column].tolist()), kind="stable")
     matched = matched.iloc[order]
     y, positive, binarize_notes = binarize(matched[target], section.positive, target)
+    if y.min() == y.max():
+        kind, other = ("positive", "negative") if y[0] else ("negative", "positive")
+        values = sorted(matched[target].astype(str).unique())[:5]
+        raise LabelError(
+            f"{where}: all {len(y)} labelled samples found in the data are {kind} "
+            f"(positive = {target!r} is {positive!r}; values present: {values}); "
+            f"the evaluator needs both classes: label at least 2 {other} samples too"
+        )
     return Labels(
         ids=matched[id_column].tolist(),
         y=y,
@@ -172,6 +186,7 @@ def load_labels(
         target=target,
         unmatched=unmatched,
         notes=notes + binarize_notes,
+        source=section.source,
     )
 
 

@@ -2,18 +2,17 @@
 
 Every step writes into the run folder (``recipe.output_dir``):
 
-=============================  ==========================================================
-``recipe.yaml``                the resolved recipe (every default filled in)
-``environment.json``           versions, platform, device
-``preprocessing.json``         what the reader fitted on the unlabeled pool (reused by embed)
-``checkpoints/``               ``last.ckpt`` every epoch (``--resume``) and the best one
-``logs/metrics.csv``           Lightning's CSV log
-``embeddings.parquet``         ``id`` + one column per embedding dimension
-``random_init_embeddings.parquet``  the same encoder before training (a baseline)
-``proxy_scores.csv``           ``id,proxy_score``
-``skipped.csv``                samples that could not be read, and why
-``report.json``/``report.html``  the proxy-to-target report
-=============================  ==========================================================
+- ``recipe.yaml``: the resolved recipe (every default filled in);
+- ``environment.json``: versions, platform, device;
+- ``preprocessing.json``: what the reader fitted on the unlabeled pool (reused by embed/score);
+- ``checkpoints/``: ``last.ckpt`` every epoch (for ``--resume``) and the best one;
+- ``logs/version_N/metrics.csv``: Lightning's CSV log (a resumed run writes the next version);
+- ``embeddings.parquet``: ``id`` + one column per embedding dimension;
+- ``proxy_scores.csv``: ``id,proxy_score``;
+- ``random_init_embeddings.parquet``, ``random_init_proxy_scores.csv``: the same model before
+  training (a baseline);
+- ``skipped.csv``: samples that could not be read, and why;
+- ``report.json``, ``report.html``: the proxy-to-target report.
 """
 
 from __future__ import annotations
@@ -35,8 +34,10 @@ import numpy as np
 import pandas as pd
 import torch
 import yaml
+from lightning.pytorch.utilities import rank_zero_only
 
 from proxyml.data import Labels, SampleSet
+from proxyml.errors import RecipeError
 from proxyml.labels import load_labels
 from proxyml.modality import create_baseline, get_modality
 from proxyml.recipe import Component, EvaluateSection, Recipe
@@ -89,6 +90,30 @@ def prepare(recipe: Recipe, preprocessing: dict[str, Any] | None = None) -> Prep
     return Prepared(recipe, dataset, labels, budgets, budget_notes)
 
 
+RESUME_MUST_MATCH = ("seed", "data", "task", "encoder")
+
+
+def preflight(recipe: Recipe, *, resume: bool) -> None:
+    """Checks that need no data: Lightning accepts the trainer settings, and a resumed run
+    continues the same model on the same data."""
+    Trainer(recipe.trainer, recipe.output_dir, seed=recipe.seed).check_settings()
+    if not resume:
+        return
+    saved_file = recipe.output_dir / "recipe.yaml"
+    if not saved_file.is_file():
+        raise FileNotFoundError(f"--resume: no checkpoint to resume from in {recipe.output_dir} "
+                                "(no run was started there)")
+    saved, new = yaml.safe_load(saved_file.read_text()), recipe.resolved()
+    changed = [key for key in RESUME_MUST_MATCH if saved.get(key) != new.get(key)]
+    if changed:
+        details = "; ".join(f"{key}: {saved.get(key)} -> {new.get(key)}" for key in changed)
+        raise RecipeError(
+            f"--resume: the recipe changed {', '.join(changed)} since the run was started ({details}); "
+            "a resumed run must train the same model on the same data (trainer.max_epochs may change). "
+            "Start a new run without --resume, or give it another output.dir."
+        )
+
+
 def build_module(recipe: Recipe, dataset: SampleSet) -> PretextModule:
     """The untrained model; the same seed always gives the same initial weights."""
     pl.seed_everything(recipe.seed, workers=True, verbose=False)
@@ -124,8 +149,12 @@ def write_run_header(recipe: Recipe, dataset: SampleSet | None = None) -> Path:
 def train(recipe: Recipe, *, resume: bool = False, prepared: Prepared | None = None,
           callbacks: list[pl.Callback] | None = None) -> tuple[PretextModule, FitResult, Prepared]:
     """Train the recipe's pretext model; returns the best model (by held-out loss)."""
-    prepared = prepared or prepare(recipe)
-    out = write_run_header(recipe, prepared.dataset)
+    if prepared is None:
+        preflight(recipe, resume=resume)
+        prepared = prepare(recipe)
+    out = recipe.output_dir
+    if getattr(rank_zero_only, "rank", 0) == 0:  # under multi-process strategies every rank runs this function
+        write_run_header(recipe, prepared.dataset)
     module = build_module(recipe, prepared.dataset)
     trainer = Trainer(recipe.trainer, out, seed=recipe.seed, callbacks=callbacks or [])
     log.info("training %s on %d samples for up to %d epochs", recipe.task.name, len(prepared.dataset),
@@ -158,12 +187,15 @@ def run(recipe: Recipe, *, resume: bool = False, callbacks: list[pl.Callback] | 
     from proxyml.evaluation import write_report
 
     timings: dict[str, float] = {}
+    preflight(recipe, resume=resume)
     start = time.perf_counter()
     prepared = prepare(recipe)
     timings["read"] = time.perf_counter() - start
     module, fit, prepared = train(recipe, resume=resume, prepared=prepared, callbacks=callbacks)
     timings["train"] = fit.seconds
     out, dataset = recipe.output_dir, prepared.dataset
+    if fit.global_rank != 0:  # embedding, evaluation and the report happen once, on rank 0
+        return RunResult(out, {}, fit)
     trainer = Trainer(recipe.trainer, out, seed=recipe.seed)
     tick = time.perf_counter()
     embeddings, scores = trainer.predict(module, dataset)
@@ -185,7 +217,7 @@ def run(recipe: Recipe, *, resume: bool = False, callbacks: list[pl.Callback] | 
     report["timings"] = {k: round(v, 3) for k, v in timings.items()}
     paths = write_report(report, out, scores=_labelled(scores, dataset, prepared.labels),
                          y=prepared.labels.y if prepared.labels else None)
-    log.info("report: %s", paths["html"])
+    log.debug("report: %s", paths["html"])
     return RunResult(out, report, fit)
 
 

@@ -189,7 +189,14 @@ class Recipe(Section):
         task_cls(**self.task.params)
         encoder = self.encoder or Component(name=self.encoder_name)
         _check_component(encoder, ENCODERS, "encoder")
-        validate_params(ENCODERS.get(encoder.name).Params, encoder.params, "encoder.params")
+        encoder_cls = ENCODERS.get(encoder.name)
+        if encoder_cls.modality and encoder_cls.modality != self.modality:
+            raise RecipeError(
+                f"encoder.name: {encoder.name!r} encodes {encoder_cls.modality} data but the data is "
+                f"{self.modality}; use a {self.modality}.* encoder (default: "
+                f"{MODALITIES.get(self.modality).default_encoder})"
+            )
+        validate_params(encoder_cls.Params, encoder.params, "encoder.params")
         for i, baseline in enumerate(self.baselines):
             _check_component(baseline, BASELINES, f"evaluate.baselines.{i}")
             baseline_cls = BASELINES.get(baseline.name)
@@ -244,6 +251,12 @@ def recipe_from_dict(data: dict[str, Any], base_dir: Path | None = None, *, orig
     """Validate a recipe given as a dict (components included)."""
     if not isinstance(data, dict):
         raise RecipeError(f"{origin}: expected a mapping at the top level, got {type(data).__name__}")
+    encoder = data.get("encoder")
+    if isinstance(encoder, dict) and "name" not in encoder and isinstance(data.get("task"), dict):
+        # `--set encoder.params.x=...` on a recipe that relies on the default encoder
+        modality = (data.get("data") or {}).get("modality") or str(data["task"].get("name", "")).split(".")[0]
+        if modality in MODALITIES:
+            data = {**data, "encoder": {"name": MODALITIES.get(modality).default_encoder, **encoder}}
     try:
         recipe = Recipe(**data)
     except ValidationError as exc:

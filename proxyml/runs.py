@@ -14,7 +14,7 @@ import torch
 import yaml
 
 from proxyml.data import SampleSet
-from proxyml.errors import DataError
+from proxyml.errors import DataError, RecipeError
 from proxyml.modality import get_modality
 from proxyml.recipe import EvaluateSection, LabelsSection, Recipe, apply_overrides, recipe_from_dict
 
@@ -54,7 +54,10 @@ def predict_run(run_dir: str | Path, source: str | None = None) -> tuple[SampleS
         modality.reader_params(recipe.data.params),
         base_dir=Path.cwd(),
         preprocessing=module.preprocessing or None,
+        label_columns=(recipe.labels.target,) if recipe.labels is not None else (),
     )
+    for note in dataset.notes:
+        log.info("data: %s", note)
     embeddings, scores = Trainer(recipe.trainer, run_dir, seed=recipe.seed).predict(module, dataset)
     return dataset, embeddings, scores
 
@@ -114,6 +117,11 @@ def evaluate(run_dir: str | Path, overrides: Sequence[str] = ()) -> dict[str, An
     from proxyml.pipeline import _labelled, evaluate_run, prepare
 
     run_dir = Path(run_dir)
+    changed = sorted({o.partition("=")[0].split(".")[0] for o in overrides} - {"labels", "evaluate"})
+    if changed:
+        raise RecipeError(
+            f"evaluate: only labels.* and evaluate.* can change without retraining; got {changed} "
+            "(retrain with `proxyml run` to change the rest)")
     recipe = load_run_recipe(run_dir, overrides)
     if recipe.labels is None:
         raise DataError(f"{run_dir}: the recipe has no labels section; pass --set labels.source=FILE")
@@ -132,6 +140,9 @@ def evaluate(run_dir: str | Path, overrides: Sequence[str] = ()) -> dict[str, An
     scores = read_matrix(run_dir / "proxy_scores.csv", ids, "proxy scores")[:, 0]
     timings: dict[str, float] = {}
     report = evaluate_run(recipe, prepared, features, scores, timings, baseline_scores)
+    previous = run_dir / "report.json"
+    if previous.is_file():  # the training did not change: keep its record
+        report["training"] = json.loads(previous.read_text()).get("training")
     report["timings"] = {k: round(v, 3) for k, v in timings.items()}
     write_report(report, run_dir, scores=_labelled(scores, prepared.dataset, prepared.labels),
                  y=prepared.labels.y if prepared.labels else None)

@@ -29,6 +29,7 @@ from torch.utils.data import DataLoader, Sampler, Subset
 
 from proxyml.data import SampleSet
 from proxyml.encoders import Encoder, create_encoder
+from proxyml.errors import DataError, RecipeError
 from proxyml.recipe import TrainerSection
 from proxyml.tasks import PretextTask, create_task
 
@@ -110,9 +111,12 @@ class PretextModule(pl.LightningModule):
     @classmethod
     def from_checkpoint(cls, path: str | Path) -> PretextModule:
         """Rebuild a trained module from a checkpoint written by :class:`Trainer`."""
-        checkpoint = torch.load(path, map_location="cpu", weights_only=False)
-        if "proxyml" not in checkpoint:
-            raise ValueError(f"{path} is not a proxyml checkpoint")
+        try:
+            checkpoint = torch.load(path, map_location="cpu", weights_only=False)
+        except Exception as exc:  # truncated, corrupt or foreign files fail in many ways
+            raise DataError(f"{path}: cannot read the checkpoint ({type(exc).__name__}: {exc})") from None
+        if not isinstance(checkpoint, dict) or "proxyml" not in checkpoint:
+            raise DataError(f"{path} is not a proxyml checkpoint (written by `proxyml train` or `run`)")
         info = checkpoint["proxyml"]
         task = create_task(info["task"]["name"], info["task"]["params"])
         task.set_state(info["task_state"])
@@ -138,7 +142,8 @@ class PretextModule(pl.LightningModule):
         inputs, targets = self.task.make_batch(batch, self._generator(stage, batch_index))
         loss = self.task.loss(self.task.forward(self.encoder, self.head, inputs), targets)
         size = len(batch["index"])
-        self.log(f"{stage}_loss", loss, prog_bar=True, on_step=stage == "train", on_epoch=True, batch_size=size)
+        self.log(f"{stage}_loss", loss, prog_bar=True, on_step=stage == "train", on_epoch=True,
+                 batch_size=size, sync_dist=stage == "val")  # early stopping sees every rank's loss
         return loss
 
     def training_step(self, batch: dict[str, Any], batch_index: int) -> torch.Tensor:
@@ -170,6 +175,7 @@ class FitResult:
     n_val: int
     history: list[dict[str, float]] = field(default_factory=list)
     stopped_early: bool = False
+    global_rank: int = 0
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -208,7 +214,7 @@ class Trainer:
 
     Args:
         config: the recipe's trainer section.
-        output_dir: where checkpoints (``checkpoints/``) and logs (``logs/metrics.csv``) go.
+        output_dir: where checkpoints (``checkpoints/``) and logs (``logs/version_N/metrics.csv``) go.
         seed: the recipe's seed.
         callbacks: extra Lightning callbacks.
     """
@@ -223,6 +229,18 @@ class Trainer:
         self.config, self.output_dir, self.seed = config, Path(output_dir), seed
         self.callbacks = list(callbacks)
         _quiet_lightning()
+
+    def check_settings(self) -> None:
+        """Raise :class:`RecipeError` if Lightning refuses the ``trainer:`` settings (an
+        accelerator that is not there, an unknown precision or strategy), before any work."""
+        try:
+            pl.Trainer(**self._common(), logger=False, enable_checkpointing=False, max_epochs=1)
+        except (ValueError, RuntimeError, TypeError) as exc:  # MisconfigurationException is a ValueError
+            raise RecipeError(
+                f"trainer: Lightning refuses these settings (accelerator={self.config.accelerator!r}, "
+                f"devices={self.config.devices!r}, strategy={self.config.strategy!r}, "
+                f"precision={self.config.precision!r}): {exc}"
+            ) from None
 
     @property
     def checkpoint_dir(self) -> Path:
@@ -302,12 +320,18 @@ class Trainer:
             num_sanity_val_steps=0,
         )
         start = time.perf_counter()
-        trainer.fit(
-            module,
-            train_dataloaders=self._loader(dataset, train_idx, shuffle=True),
-            val_dataloaders=self._loader(dataset, val_idx, shuffle=False) if has_val else None,
-            ckpt_path=ckpt_path,
-        )
+        try:
+            trainer.fit(
+                module,
+                train_dataloaders=self._loader(dataset, train_idx, shuffle=True),
+                val_dataloaders=self._loader(dataset, val_idx, shuffle=False) if has_val else None,
+                ckpt_path=ckpt_path,
+            )
+        except SystemExit:
+            # Lightning turns Ctrl-C into exit(1) after a graceful shutdown; say what happened
+            if trainer.interrupted:
+                raise KeyboardInterrupt from None
+            raise
         best = Path(checkpoint.best_model_path) if checkpoint.best_model_path else None
         return FitResult(
             checkpoint=best or (last if last.exists() else None),
@@ -318,6 +342,7 @@ class Trainer:
             n_val=len(val_idx),
             history=history.rows,
             stopped_early=bool(early is not None and early.stopped_epoch > 0),
+            global_rank=trainer.global_rank,
         )
 
     def predict(self, module: PretextModule, dataset: SampleSet) -> tuple[np.ndarray, np.ndarray]:
