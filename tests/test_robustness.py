@@ -4,7 +4,6 @@ trainer settings, corrupt checkpoints, label columns in the data file, single-cl
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import lightning.pytorch as pl
 import numpy as np

@@ -103,17 +103,17 @@ def test_overrides_force_types_and_drop_columns(tmp_path) -> None:
     frame = mixed_frame()
     frame["grade"] = np.random.default_rng(1).integers(1, 4, len(frame))  # numbers that are codes
     frame["score"] = frame["income"].astype(str)
-    frame.loc[3, "score"] = "?"  # a numeric column with one bad cell reads as categorical ...
+    frame.loc[3, "score"] = "?"  # a numeric column with one bad cell stays numeric ...
     path = write(frame, tmp_path / "t.csv")
     inferred = read_table(path, label_columns=("target",))
     assert "grade" not in inferred.spec["columns"][inferred.spec["n_numeric"]:]
-    assert any("'score' is read as categorical" in n and "data.params.numeric" in n for n in inferred.notes)
+    assert any("'score' is read as numeric" in n and "data.params.categorical" in n for n in inferred.notes)
 
     data = read_table(path, label_columns=("target",), categorical=["grade"], numeric=["score"],
                       drop=["income"])
     assert data.spec["columns"] == ["age", "score", "city", "member", "grade"]
     values, missing = cells(data)
-    assert missing[3, 1] == 1 and missing[:, 1].sum() == 1  # ... or, forced numeric, as missing
+    assert missing[3, 1] == 1 and missing[:, 1].sum() == 1  # ... its bad cell missing
     assert any("'score': 1" in note for note in data.notes)
     assert any("data.params.drop" in note for note in data.notes)
 
@@ -140,7 +140,7 @@ def test_rows_without_id_or_without_any_value_are_skipped_and_listed(tmp_path) -
     frame.loc[9, ["age", "income", "city", "member"]] = None
     data = read_table(write(frame, tmp_path / "t.csv"), label_columns=("target",))
     assert len(data) == 58 and "r009" not in data.ids
-    assert [(s.id, s.reason) for s in data.skipped] == [("<row 4>", "empty id"),
+    assert [(s.id, s.reason) for s in data.skipped] == [("<line 6>", "empty id"),  # header + rows 0-4
                                                         ("r009", "every input cell is missing")]
 
 
@@ -262,3 +262,129 @@ def test_reader_parameters_are_checked_when_the_recipe_loads() -> None:
         validate_params(TableReaderParams, {"categorcal": ["a"]}, "data.params")
     with pytest.raises(DataError, match=r"sklearn:breast_cancr: not a bundled table; did you mean sklearn:breast_cancer"):
         read_table("sklearn:breast_cancr")
+
+
+# ------------------------------------------------- bad cells, malformed lines, row names
+
+
+def test_a_few_bad_cells_leave_a_numeric_column_numeric(tmp_path) -> None:
+    frame = mixed_frame(n=120).drop(columns=["empty", "constant"])
+    frame["age"] = frame["age"].astype(object)
+    frame.loc[7, "age"], frame.loc[11, "age"] = "oops", "inf"
+    frame.loc[3, "income"] = -np.inf
+    data = read_table(write(frame, tmp_path / "t.csv"), label_columns=("target",))
+    assert data.spec["columns"][:data.spec["n_numeric"]] == ["age", "income"]
+    values, missing = cells(data)
+    clean_age = pd.to_numeric(frame["age"], errors="coerce").replace(np.inf, np.nan)
+    np.testing.assert_array_equal(missing[:, 0], clean_age.isna())  # only the gaps and the bad cells
+    assert missing[[7, 11], 0].tolist() == [1, 1] and missing[:, 1].tolist().count(1) == 1
+    stats = data.preprocessing["numeric"][0]  # fitted on the finite numbers only
+    assert np.isclose(stats["mean"], clean_age.mean()) and np.isfinite(values).all()
+    notes = " ".join(data.notes)
+    assert "'age': 2 (e.g. " in notes and "'oops'" in notes and "'inf'" in notes
+    assert "'income': 1 (e.g. '-inf')" in notes
+    assert "Column 'age' is read as numeric" in notes
+
+
+def test_mostly_text_columns_stay_categorical_and_overrides_still_win(tmp_path) -> None:
+    frame = pd.DataFrame({"id": [f"r{i}" for i in range(6)], "size": ["s", "m", "l", "xl", "1", "2"],
+                          "x": ["1", "2", "3", "4", "5", "oops"]})
+    path = write(frame, tmp_path / "t.csv")
+    inferred = read_table(path)
+    assert inferred.spec["columns"] == ["x", "size"] and inferred.spec["n_numeric"] == 1
+    forced = read_table(path, categorical=["x"], numeric=["size"])
+    assert forced.spec["columns"] == ["size", "x"] and forced.spec["n_numeric"] == 1
+    assert "oops" in forced.preprocessing["categorical"][0]["categories"]
+
+
+def test_a_stored_numeric_column_stays_numeric_on_new_rows_with_bad_cells(tmp_path) -> None:
+    frame = mixed_frame()
+    pool = read_table(write(frame, tmp_path / "pool.csv"), label_columns=("target",))
+    new = frame.iloc[:10].drop(columns="target").astype({"age": object})
+    new["age"] = ["n/a?"] + ["word"] * 6 + new["age"].iloc[7:].tolist()  # mostly text now
+    data = read_table(write(new, tmp_path / "new.csv"), preprocessing=pool.preprocessing)
+    assert data.spec == pool.spec
+    values, missing = cells(data)
+    assert missing[:7, 0].all() and np.all(values[:7, 0] == 0)
+    np.testing.assert_array_equal(data.array[7:], pool.array[7:10])  # the good rows: as in training
+    assert any("'age': 7 (e.g. 'word', 'n/a?')" in note for note in data.notes)
+
+
+def test_new_categories_on_new_rows_are_counted_with_examples(tmp_path) -> None:
+    frame = mixed_frame()
+    pool = read_table(write(frame, tmp_path / "pool.csv"), label_columns=("target",))
+    assert not any("unknown" in note for note in pool.notes)
+    new = frame.iloc[:8].drop(columns="target").assign(city=["marseille"] * 3 + ["brest"] * 2 + ["paris"] * 3)
+    data = read_table(write(new, tmp_path / "new.csv"), preprocessing=pool.preprocessing)
+    codes = cells(data)[0][:, 2]
+    assert codes[:5].tolist() == [0] * 5 and (codes[5:] > 0).all()
+    note = next(n for n in data.notes if "'unknown' slot" in n)
+    assert "'city': 5 (e.g. 'marseille', 'brest')" in note and "'paris'" not in note
+
+
+def hand_written_csv(path: Path) -> str:
+    """Header, a quoted cell over two lines, a blank line, a row without an id and two rows
+    with too many fields (file lines 5 and 8)."""
+    path.write_text(
+        "id,x,note\n"            # line 1
+        "a,1,plain\n"            # 2
+        'b,2,"two\nlines"\n'     # 3-4
+        "c,3,x,extra,extra\n"    # 5: malformed
+        "\n"                     # 6
+        ",4,no id\n"             # 7
+        "d,5,x,extra\n"          # 8: malformed
+        "e,6,last\n"             # 9
+    )
+    return str(path)
+
+
+def test_a_malformed_line_is_skipped_and_named_by_its_file_line(tmp_path) -> None:
+    data = read_table(hand_written_csv(tmp_path / "t.csv"))
+    assert data.ids == ["a", "b", "e"]
+    assert [(s.id, s.reason) for s in data.skipped] == [
+        ("<line 5>", "expected 3 fields, saw 5"), ("<line 8>", "expected 3 fields, saw 4"),
+        ("<line 7>", "empty id")]
+    assert any("Skipped 2 malformed line(s)" in note for note in data.notes)
+    note_codes = dict(zip(data.preprocessing["categorical"][0]["categories"], range(1, 9), strict=False))
+    assert cells(data)[0][1, 1] == note_codes["two\nlines"]  # the quoted cell read whole
+
+
+def test_a_malformed_first_row_is_skipped_not_turned_into_an_index(tmp_path) -> None:
+    (tmp_path / "t.csv").write_text("id,x,y\na,1,2,3\nb,4,5\nc,6,7\n")
+    data = read_table(str(tmp_path / "t.csv"))
+    assert data.ids == ["b", "c"] and data.spec["columns"] == ["x", "y"]
+    assert [(s.id, s.reason) for s in data.skipped] == [("<line 2>", "expected 3 fields, saw 4")]
+    (tmp_path / "all.csv").write_text("id,x\na,1,2\nb,4,5\n")
+    with pytest.raises(DataError, match=r"^\S*all.csv: every row has more fields than the header, e.g. line 2"):
+        read_table(str(tmp_path / "all.csv"))
+
+
+def test_a_well_formed_csv_is_read_once_by_the_fast_engine(table, monkeypatch) -> None:
+    calls: list[dict] = []
+    read_csv = pd.read_csv
+
+    def spy(*args, **kwargs):
+        calls.append(kwargs)
+        return read_csv(*args, **kwargs)
+
+    monkeypatch.setattr(pd, "read_csv", spy)
+    read_table(table[1], label_columns=("target",))
+    assert len(calls) == 1 and calls[0].get("engine", "c") == "c"
+
+
+def test_row_numbered_labels_stay_aligned_past_a_malformed_line(tmp_path) -> None:
+    from proxyml.modalities.tabular.io import read_row_numbered_labels
+
+    (tmp_path / "t.csv").write_text("x,y,target\n1,a,0\n2,b,1,oops\n3,c,1\n4,a,0\n")
+    data = read_table(str(tmp_path / "t.csv"), label_columns=("target",))
+    labels = read_row_numbered_labels("t.csv", None, tmp_path)
+    assert labels is not None and data.ids == labels["id"].tolist() == ["0", "1", "2"]
+    assert labels["x"].tolist() == ["1", "3", "4"]
+    assert any("row-number ids count only the rows read" in note for note in data.notes)
+
+
+def test_rows_without_an_id_are_named_by_row_in_parquet(tmp_path) -> None:
+    frame = mixed_frame()
+    frame.loc[[0, 4], "id"] = None
+    data = read_table(write(frame, tmp_path / "t.parquet"), label_columns=("target",))
+    assert [s.id for s in data.skipped] == ["<row 1>", "<row 5>"]

@@ -375,3 +375,18 @@ def test_label_column_in_a_table_never_becomes_input(tmp_path):
     assert with_label.spec["length"] == 11 and without.spec["length"] == 10
     assert "churn" in " ".join(without.notes)
     np.testing.assert_array_equal(without.load(1).numpy()[0], [2, 3] + [3 + t for t in range(2, 10)])
+
+
+def test_rows_without_an_id_are_named_by_file_line_in_csv_and_row_in_parquet(tmp_path):
+    steps = ",".join(f"t{i}" for i in range(10))
+    values = ",".join(str(i) for i in range(10))
+    (tmp_path / "wide.csv").write_text(
+        f"id,{steps}\na,{values}\n\n,{values}\nb,{values}\n,{values}\n"  # empty ids on lines 4 and 6
+    )
+    data = read_series(str(tmp_path / "wide.csv"), normalize="none")
+    assert data.ids == ["a", "b"]
+    assert [s.id for s in data.skipped] == ["<line 4>", "<line 6>"]
+    frame = pd.read_csv(tmp_path / "wide.csv", dtype={"id": str})
+    frame.to_parquet(tmp_path / "wide.parquet")
+    from_parquet = read_series(str(tmp_path / "wide.parquet"), normalize="none")
+    assert [s.id for s in from_parquet.skipped] == ["<row 2>", "<row 4>"]

@@ -9,9 +9,13 @@ Sources:
   ids are row numbers and its ``target`` column is never used as input.
 
 Columns are numeric, categorical (text) or boolean, inferred from their cells and overridable
-(``categorical``, ``numeric``, ``drop``). Columns that are entirely empty or constant are
+(``categorical``, ``numeric``, ``drop``): a column whose non-empty cells are mostly (at least
+half) numbers is numeric, and its cells that are not finite numbers (``oops``, ``inf``) are
+missing, counted per column in a note. Columns that are entirely empty or constant are
 dropped; label columns (``labels.target``) are refused as input; every such decision is a note.
-Rows without an id or with every input cell missing are skipped and listed.
+Rows without an id or with every input cell missing, and CSV lines with more fields than the
+header, are skipped and listed; a row without an id is named by where it is: ``<line N>`` in
+a CSV (the file line, header = line 1), ``<row N>`` in a Parquet file (1-based).
 
 Example:
     >>> data = read_table("sklearn:breast_cancer")
@@ -29,6 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from proxyml.csvfile import MalformedLine, read_csv, row_names
 from proxyml.data import ArraySampleSet, SkippedSample
 from proxyml.errors import DataError
 from proxyml.modalities.tabular import preprocessing as prep
@@ -57,11 +62,12 @@ class TableSampleSet(ArraySampleSet):
         self.preprocessing = preprocessing
 
 
-def _load(source: str, base_dir: str | Path | None) -> tuple[pd.DataFrame, str, list[str]]:
-    """The raw table, its printable origin, and the label columns the source itself declares."""
+def _load(source: str, base_dir: str | Path | None) -> tuple[pd.DataFrame, str, list[str], list[MalformedLine]]:
+    """The raw table, its printable origin, the label columns the source itself declares, and
+    the CSV lines skipped as malformed."""
     if source.startswith("sklearn:"):
         name = bundled_name(source.removeprefix("sklearn:"))
-        return bundled_table(name), f"sklearn:{name}", [BUNDLED_TARGET]
+        return bundled_table(name), f"sklearn:{name}", [BUNDLED_TARGET], []
     path = Path(source).expanduser()
     if not path.is_absolute() and base_dir is not None:
         path = Path(base_dir) / path
@@ -70,18 +76,21 @@ def _load(source: str, base_dir: str | Path | None) -> tuple[pd.DataFrame, str, 
         raise FileNotFoundError(f"data.source: file not found: {path}{where}")
     if path.suffix.lower() not in SUPPORTED_EXTENSIONS:
         raise DataError(f"{path}: tabular data must be one of {', '.join(SUPPORTED_EXTENSIONS)}")
+    malformed: list[MalformedLine] = []
     try:
         if path.suffix.lower() == ".csv":
             # everything as text: ids such as "007" stay intact and types are inferred per column
-            frame = pd.read_csv(path, dtype=str, keep_default_na=True)
+            frame, malformed = read_csv(path, dtype=str, keep_default_na=True)
         else:
             frame = pd.read_parquet(path)
     except pd.errors.EmptyDataError:
         raise DataError(f"{path}: the file is empty (no header, no rows)") from None
+    except DataError:
+        raise
     except (pd.errors.ParserError, UnicodeDecodeError, OSError, ValueError) as exc:
         raise DataError(f"{path}: cannot read the table ({exc})") from None
     frame.columns = [str(c) for c in frame.columns]
-    return frame, str(path), []
+    return frame, str(path), [], malformed
 
 
 def read_row_numbered_labels(source: str, id_column: str | None, base_dir: str | Path | None) -> pd.DataFrame | None:
@@ -93,7 +102,7 @@ def read_row_numbered_labels(source: str, id_column: str | None, base_dir: str |
         path = Path(base_dir) / path
     if not path.is_file() or path.suffix.lower() not in SUPPORTED_EXTENSIONS:
         return None
-    frame, _, _ = _load(str(path), None)
+    frame, _, _, _ = _load(str(path), None)
     if (id_column or "id") in frame.columns:
         return None
     return frame.assign(id=[str(i) for i in range(len(frame))])
@@ -151,15 +160,15 @@ def _choose_columns(frame: pd.DataFrame, categorical: list[str], numeric: list[s
             dropped.append(f"{name!r} (constant: every row is {column.iloc[0]!r})")
             continue
         kind = "categorical" if name in categorical else "numeric" if name in numeric else prep.infer_kind(column)
-        if kind == "numeric":
-            numeric_columns.append(name)
-        else:
+        if kind != "numeric":
             categorical_columns[name] = kind
-            _, bad = prep.as_numbers(column.dropna())
-            if kind == "categorical" and name not in categorical and bad.any() and bad.mean() <= 0.5:
-                notes.append(f"Column {name!r} is read as categorical: cells such as "
-                             f"{column.dropna()[bad].iloc[0]!r} are not numbers; list it in "
-                             "data.params.numeric to read those cells as missing instead.")
+            continue
+        numeric_columns.append(name)
+        _, bad = prep.as_numbers(column)
+        if bad.any() and name not in numeric:
+            notes.append(f"Column {name!r} is read as numeric: most of its cells are numbers, and those "
+                         f"that are not (such as {str(column[bad].iloc[0])!r}) are missing; list it in "
+                         "data.params.categorical to read it as categories instead.")
     if drop:
         notes.append(f"Dropped the column(s) {drop} named in data.params.drop.")
     if dropped:
@@ -198,12 +207,13 @@ def read_table(
         the parameters that is not in the table, a label column named as input, repeated ids,
         no usable column or row.
     """
-    frame, origin, declared_labels = _load(source, base_dir)
+    frame, origin, declared_labels, malformed = _load(source, base_dir)
     if frame.empty:
         raise DataError(f"{origin}: the table has a header but no rows")
     notes: list[str] = []
     wanted_id = id_column or (preprocessing["id_column"] if preprocessing else None) or "id"
     ids, used_id = _ids(frame, wanted_id, id_column is not None, origin, notes)
+    notes[:0] = _malformed_note(malformed, row_numbered=used_id is None)
     stored = preprocessing["excluded"] if preprocessing else []
     labels = [c for c in dict.fromkeys([*label_columns, *declared_labels, *stored]) if c != used_id]
     _refuse_as_input(labels, used_id, categorical=categorical, numeric=numeric)
@@ -240,8 +250,9 @@ def read_table(
     array, encode_notes = prep.encode_rows(rows, preprocessing)
     kept_ids = ids[keep].tolist()
     _check_unique(kept_ids, origin, used_id)
+    skipped = [SkippedSample(f"<line {m.line}>", origin, m.reason) for m in malformed]
     return TableSampleSet(array, kept_ids, preprocessing=preprocessing, source=origin,
-                          skipped=_skipped_list(reasons, ids, origin), notes=notes + encode_notes)
+                          skipped=skipped + _skipped_list(reasons, ids, origin), notes=notes + encode_notes)
 
 
 def _refuse_as_input(labels: list[str], id_column: str | None, **named: Sequence[str]) -> None:
@@ -268,8 +279,20 @@ def _skip_reasons(inputs: pd.DataFrame, ids: pd.Series, notes: list[str]) -> np.
 
 
 def _skipped_list(reasons: np.ndarray, ids: pd.Series, origin: str) -> list[SkippedSample]:
-    return [SkippedSample(str(ids.iloc[i]) if reason != "empty id" else f"<row {i}>", origin, str(reason))
-            for i, reason in enumerate(reasons) if reason]
+    """The skipped rows, by id; a row without one by its file line (see :func:`row_names`)."""
+    unnamed = np.flatnonzero(reasons == "empty id").tolist()
+    names = dict(zip(unnamed, row_names(origin, unnamed, len(reasons)), strict=True))
+    return [SkippedSample(names.get(i, str(ids.iloc[i])), origin, str(reasons[i]))
+            for i in np.flatnonzero(reasons != "").tolist()]
+
+
+def _malformed_note(malformed: list[MalformedLine], *, row_numbered: bool) -> list[str]:
+    if not malformed:
+        return []
+    first = malformed[0]
+    ids = "; the row-number ids count only the rows read" if row_numbered else ""
+    return [f"Skipped {len(malformed)} malformed line(s) with more fields than the header (each is "
+            f"listed in skipped by its file line, e.g. line {first.line}: {first.reason}){ids}."]
 
 
 def _check_unique(ids: list[str], origin: str, id_column: str | None) -> None:

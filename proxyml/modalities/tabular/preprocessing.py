@@ -73,8 +73,14 @@ def _spell(value: Any) -> str:
 
 
 def as_numbers(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """``(values, bad)``: float64 values (NaN where missing or not a number) and the mask of
-    cells that hold something that is not a number."""
+    """``(values, bad)``: float64 values (NaN where missing or not a finite number) and the mask
+    of cells that hold something that is not a finite number (text, ``inf``, ``-inf``).
+
+    Example:
+        >>> values, bad = as_numbers(pd.Series(["1.5", None, "oops", "-inf"]))
+        >>> values.tolist(), bad.tolist()
+        ([1.5, nan, nan, nan], [False, False, True, True])
+    """
     if pd.api.types.is_bool_dtype(column):
         column = column.astype(float)
     numbers = pd.to_numeric(column, errors="coerce")
@@ -87,9 +93,14 @@ def as_numbers(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 def infer_kind(column: pd.Series) -> str:
     """``"boolean"``, ``"numeric"`` or ``"categorical"`` from the column's non-empty cells.
 
+    A column whose non-empty cells are mostly (at least half) finite numbers is numeric, the
+    rule the time-series long-table reader uses to pick its channels; its other cells are then
+    read as missing by :func:`encode_rows`, which counts them in a note.
+
     Example:
-        >>> [infer_kind(pd.Series(v)) for v in (["1", "2.5"], ["True", "false"], ["a", "1"])]
-        ['numeric', 'boolean', 'categorical']
+        >>> columns = (["1", "2.5"], ["True", "false"], ["a", "b", "1"], ["1", "2", "oops", "inf"])
+        >>> [infer_kind(pd.Series(v)) for v in columns]
+        ['numeric', 'boolean', 'categorical', 'numeric']
     """
     if pd.api.types.is_bool_dtype(column):
         return "boolean"
@@ -100,7 +111,7 @@ def infer_kind(column: pd.Series) -> str:
     if len(text) and text.isin(_BOOLEAN_TEXT).all():
         return "boolean"
     _, bad = as_numbers(present)
-    return "numeric" if not bad.any() else "categorical"
+    return "numeric" if len(present) and bad.sum() <= 0.5 * len(present) else "categorical"
 
 
 def fit_preprocessing(
@@ -161,21 +172,31 @@ def cardinalities(preprocessing: Mapping[str, Any]) -> list[int]:
 def encode_rows(frame: pd.DataFrame, preprocessing: Mapping[str, Any]) -> tuple[np.ndarray, list[str]]:
     """Rows of ``frame`` as a float32 ``(n, width)`` array (see :mod:`.layout`) and notes.
 
-    The notes count cells that could not be used as their column's type (a word in a numeric
-    column becomes missing) and categories the vocabulary does not know (the unknown slot).
+    The notes count, per column with a few example values, the cells that could not be used as
+    their column's type (text or ``inf`` in a numeric column becomes missing) and the categories
+    the vocabulary does not know (new ones, or rarer than those kept: the unknown slot).
+
+    Example:
+        >>> stored = fit_preprocessing(pd.DataFrame({"age": [30, 50], "city": ["a", "b"]}),
+        ...                            ["age"], {"city": "categorical"}, max_categories=10)
+        >>> _, notes = encode_rows(pd.DataFrame({"age": ["40", "oops"], "city": ["c", "a"]}), stored)
+        >>> for note in notes: print(note)
+        Read 1 cell(s) that are not finite numbers in numeric column(s) as missing: 'age': 1 (e.g. 'oops').
+        Encoded 1 cell(s) whose category is not in the vocabulary fitted on the unlabeled pool (a new one, or one rarer than the max_categories kept) with the shared 'unknown' slot: 'city': 1 (e.g. 'c').
     """
     numeric, categorical = preprocessing["numeric"], preprocessing["categorical"]
     n_numeric, n_columns = len(numeric), len(numeric) + len(categorical)
     out = np.zeros((len(frame), 2 * n_columns), dtype=np.float32)
-    bad_cells: dict[str, int] = {}
-    unknown: dict[str, int] = {}
+    bad_cells: dict[str, pd.Series] = {}
+    unknown: dict[str, pd.Series] = {}
     for j, stats in enumerate(numeric):
-        values, bad = as_numbers(frame[stats["name"]])
+        column = frame[stats["name"]]
+        values, bad = as_numbers(column)
         missing = np.isnan(values)
         out[:, j] = np.where(missing, 0.0, (values - stats["mean"]) / stats["std"])
         out[:, n_numeric + j] = missing
         if bad.any():
-            bad_cells[stats["name"]] = int(bad.sum())
+            bad_cells[stats["name"]] = column[bad]
     for k, vocabulary in enumerate(categorical):
         text = category_text(frame[vocabulary["name"]])
         lookup = {value: code for code, value in enumerate(vocabulary["categories"], start=1)}
@@ -183,15 +204,26 @@ def encode_rows(frame: pd.DataFrame, preprocessing: Mapping[str, Any]) -> tuple[
         codes = text.map(lookup).to_numpy(dtype=np.float64, na_value=0.0)
         out[:, n_numeric + n_numeric + len(categorical) + k] = codes
         out[:, 2 * n_numeric + k] = missing
-        n_unknown = int(((codes == 0) & ~missing).sum())
-        if n_unknown:
-            unknown[vocabulary["name"]] = n_unknown
+        outside = (codes == 0) & ~missing
+        if outside.any():
+            unknown[vocabulary["name"]] = text[outside]
     notes = []
     if bad_cells:
-        notes.append(f"Read cells that are not numbers in numeric columns as missing: {bad_cells}.")
+        notes.append(f"Read {sum(map(len, bad_cells.values()))} cell(s) that are not finite numbers in "
+                     f"numeric column(s) as missing: {_counted(bad_cells)}.")
     if unknown:
         notes.append(
-            "Encoded categories outside the vocabulary fitted on the unlabeled pool (rare ones "
-            f"beyond max_categories, or new ones) with the shared 'unknown' slot: {unknown}."
+            f"Encoded {sum(map(len, unknown.values()))} cell(s) whose category is not in the vocabulary "
+            "fitted on the unlabeled pool (a new one, or one rarer than the max_categories kept) "
+            f"with the shared 'unknown' slot: {_counted(unknown)}."
         )
     return out, notes
+
+
+def _counted(cells: Mapping[str, pd.Series], examples: int = 3) -> str:
+    """``'col': count (e.g. 'v1', 'v2')`` per column, the most frequent values first."""
+    parts = []
+    for name, values in cells.items():
+        common = values.astype(str).value_counts().index[:examples]
+        parts.append(f"{name!r}: {len(values)} (e.g. {', '.join(repr(str(v)) for v in common)})")
+    return ", ".join(parts)

@@ -1,4 +1,8 @@
-"""Wide and long CSV / Parquet tables of series: one row per series, or one row per step."""
+"""Wide and long CSV / Parquet tables of series: one row per series, or one row per step.
+
+A row without an id is skipped and named by where it is: ``<line N>`` in a CSV (the file line,
+header = line 1), ``<row N>`` in a Parquet file (1-based).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from proxyml.csvfile import row_names
 from proxyml.data import SkippedSample
 from proxyml.errors import DataError
 
@@ -38,8 +43,8 @@ def read_table(
     frame = frame.drop(columns=label_columns)
     missing_id = frame[id_column].isna().to_numpy()
     skipped = [
-        SkippedSample(f"<row {row}>", str(path), f"empty {id_column!r} cell")
-        for row in np.flatnonzero(missing_id)
+        SkippedSample(name, str(path), f"empty {id_column!r} cell")
+        for name in row_names(path, np.flatnonzero(missing_id).tolist(), len(frame))
     ]
     notes = [f"Skipped {len(skipped)} rows with an empty {id_column!r} cell."] if skipped else []
     if label_columns:
