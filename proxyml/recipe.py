@@ -28,7 +28,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from proxyml.errors import RecipeError
 from proxyml.params import format_validation_error, validate_params
@@ -114,6 +122,15 @@ class Recipe(Section):
     output: OutputSection = Field(default_factory=OutputSection)
 
     _base_dir: Path | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _labels_in_the_data_file_share_its_ids(self) -> Recipe:
+        """Labels kept in the data file use the data's id column unless told otherwise."""
+        labels, data_id = self.labels, self.data.params.get("id_column")
+        if (labels is not None and "id_column" not in labels.model_fields_set and data_id
+                and labels.source == self.data.source):
+            labels.id_column = data_id
+        return self
 
     @field_validator("name")
     @classmethod

@@ -356,3 +356,14 @@ def test_a_saved_resolved_recipe_round_trips_through_yaml(tmp_path: Path) -> Non
     again = load_recipe(path)
     assert isinstance(again, Recipe)
     assert again.resolved() == recipe.resolved()
+
+
+def test_labels_in_the_data_file_use_the_data_id_column() -> None:
+    base = {"name": "t", "task": {"name": "tabular.imputation"},
+            "data": {"source": "c.csv", "params": {"id_column": "customer"}}}
+    same = recipe_from_dict({**base, "labels": {"source": "c.csv", "target": "churn"}})
+    assert same.labels.id_column == "customer"
+    other = recipe_from_dict({**base, "labels": {"source": "l.csv", "target": "churn"}})
+    assert other.labels.id_column == "id"
+    explicit = recipe_from_dict({**base, "labels": {"source": "c.csv", "target": "churn", "id_column": "k"}})
+    assert explicit.labels.id_column == "k"

@@ -41,12 +41,19 @@ def roc_plot(proxy: dict[str, Any]) -> str:
     return _img(figure, "ROC curve of the proxy score")
 
 
-def distribution_plot(scores: np.ndarray, y: np.ndarray) -> str:
-    """Overlaid histograms of ``scores``: (n,) split by the 0/1 labels ``y``: (n,)."""
+def distribution_plot(scores: np.ndarray, y: np.ndarray, target: str | None = None,
+                      positive: Any = None) -> str:
+    """Overlaid histograms of ``scores``: (n,) split by the 0/1 labels ``y``: (n,).
+
+    With ``target`` and ``positive`` the legend names the classes (``churn = yes``).
+    """
     figure = _figure()
     axes = figure.add_subplot()
     bins = np.histogram_bin_edges(scores, bins=min(30, max(5, scores.size // 3))).tolist()
-    for label, name, color in ((0, "negative", "tab:blue"), (1, "positive", "tab:orange")):
+    names = ("negative", "positive")
+    if target is not None and positive is not None:
+        names = (f"{target} \u2260 {positive}", f"{target} = {positive}")
+    for label, name, color in ((0, names[0], "tab:blue"), (1, names[1], "tab:orange")):
         part = scores[y == label]
         axes.hist(part, bins=bins, alpha=0.55, color=color, label=f"{name} (n={part.size})")
     axes.set(xlabel="proxy score", ylabel="labelled samples", title="Proxy score by class")

@@ -201,7 +201,8 @@ def render_html(report: dict[str, Any], scores: np.ndarray | None = None, y: np.
             scores, y = np.asarray(scores, dtype=float), np.asarray(y)
             if scores.shape != y.shape:
                 raise LabelError(f"render_html: {scores.size} scores but {y.size} labels")
-            plots += distribution_plot(scores, y)
+            labels_info = report.get("labels") or {}
+            plots += distribution_plot(scores, y, labels_info.get("target"), labels_info.get("positive"))
         parts.append(_proxy_section(proxy, report.get("proxy_score_meaning"), plots,
                                     report.get("proxy_score_baselines")))
     methods = report.get("probes")
