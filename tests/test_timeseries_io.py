@@ -390,3 +390,21 @@ def test_rows_without_an_id_are_named_by_file_line_in_csv_and_row_in_parquet(tmp
     frame.to_parquet(tmp_path / "wide.parquet")
     from_parquet = read_series(str(tmp_path / "wide.parquet"), normalize="none")
     assert [s.id for s in from_parquet.skipped] == ["<row 2>", "<row 4>"]
+
+
+def test_malformed_and_infinite_cells_in_series_tables(tmp_path):
+    header = "id," + ",".join(f"t{i}" for i in range(10))
+    good = [f"s{r}," + ",".join(str(r + i) for i in range(10)) for r in range(4)]
+    wide = [header, good[0], good[1] + ",99,98", good[2].replace(",5,", ",inf,", 1), good[3]]
+    (tmp_path / "wide.csv").write_text("\n".join(wide) + "\n")
+    data = read_series(str(tmp_path / "wide.csv"), normalize="none")
+    assert data.ids == ["s0", "s3"]
+    reasons = {s.id: s.reason for s in data.skipped}
+    assert reasons["<line 3>"] == "expected 11 fields, saw 13"
+    assert "'inf'" in reasons["s2"] and "not a finite number" in reasons["s2"]
+    assert np.isfinite(data.raw([0, 1])).all()
+
+    long = ["id,time,x", *(f"a,{t},{t}" for t in range(12)), "a,12,5,extra"]
+    (tmp_path / "long.csv").write_text("\n".join(long) + "\n")
+    with pytest.raises(DataError, match=r"line 14 .*each line is one step of a series"):
+        read_series(str(tmp_path / "long.csv"))

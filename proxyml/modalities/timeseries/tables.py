@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from proxyml.csvfile import row_names
+from proxyml.csvfile import MalformedLine, read_csv, row_names
 from proxyml.data import SkippedSample
 from proxyml.errors import DataError
 
@@ -27,13 +27,22 @@ def read_table(
     """Raw series of a wide or long ``.csv``/``.parquet`` table, its ids, skipped rows, notes."""
     if format not in (None, "wide", "long"):
         raise DataError(f"The 'format' parameter of read_series must be wide or long. Got {format!r}.")
+    malformed: list[MalformedLine] = []
     try:
         if path.suffix.lower() == ".csv":
-            frame = pd.read_csv(path, dtype={id_column: str})  # keep ids such as "007" intact
+            frame, malformed = read_csv(path, dtype={id_column: str})  # keep ids such as "007" intact
         else:
             frame = pd.read_parquet(path)
     except (ValueError, OSError) as exc:
         raise DataError(f"{path}: cannot read the table: {exc}") from exc
+    long_form = format == "long" or (format is None and time_column in frame.columns)
+    if malformed and long_form:
+        # a dropped line is a missing step in some series: refuse rather than close the gap silently
+        raise DataError(
+            f"{path}: {len(malformed)} lines have more fields than the header, e.g. line "
+            f"{malformed[0].line} ({malformed[0].reason}); in a long table each line is one step of a "
+            "series, so fix those lines (or remove their series) and read again."
+        )
     if id_column not in frame.columns:
         raise DataError(
             f"{path}: no id column {id_column!r}; the columns are {_names(frame.columns)}. "
@@ -47,12 +56,15 @@ def read_table(
         for name in row_names(path, np.flatnonzero(missing_id).tolist(), len(frame))
     ]
     notes = [f"Skipped {len(skipped)} rows with an empty {id_column!r} cell."] if skipped else []
+    if malformed:
+        skipped += [SkippedSample(f"<line {m.line}>", str(path), m.reason) for m in malformed]
+        notes.append(f"Skipped {len(malformed)} malformed lines (more fields than the header).")
     if label_columns:
         notes.append(f"Did not use the label column(s) {label_columns} as input.")
     frame = frame.loc[~missing_id].reset_index(drop=True)
     frame[id_column] = frame[id_column].astype(str)
     series: np.ndarray | list[np.ndarray]
-    if format == "long" or (format is None and time_column in frame.columns):
+    if long_form:
         series, ids, more_skipped, more_notes = _read_long(frame, path, id_column, time_column, value_columns)
     else:
         series, ids, more_skipped, more_notes = _read_wide(frame, path, id_column, time_column, value_columns)
@@ -162,7 +174,7 @@ def _numeric_like_columns(frame: pd.DataFrame, exclude: set[str], notes: list[st
             continue
         column = frame[name]
         present = int(column.notna().sum())
-        parsed = int(pd.to_numeric(column, errors="coerce").notna().sum())
+        parsed = int(np.isfinite(_finite_numbers(column)).sum())
         (chosen if present and parsed >= 0.5 * present else ignored).append(name)
     if ignored:
         notes.append(f"Ignored the non-numeric column(s) {ignored}; pass value_columns to choose channels.")
@@ -175,16 +187,23 @@ def _numeric_cells(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     bad = np.zeros(frame.shape, dtype=bool)
     for position in range(frame.shape[1]):
         column = frame.iloc[:, position]
-        numbers = pd.to_numeric(column, errors="coerce")
-        values[:, position] = numbers.to_numpy(dtype=np.float64, na_value=np.nan)
-        bad[:, position] = column.notna().to_numpy() & numbers.isna().to_numpy()
+        numbers = _finite_numbers(column)
+        values[:, position] = numbers
+        bad[:, position] = column.notna().to_numpy() & np.isnan(numbers)
     return values, bad
+
+
+def _finite_numbers(column: pd.Series) -> np.ndarray:
+    """The column as float64, NaN where a cell is empty, not a number, or infinite."""
+    numbers = pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    return np.where(np.isfinite(numbers), numbers, np.nan)
 
 
 def _bad_cell_reason(frame: pd.DataFrame, row: int, bad_row: np.ndarray) -> str:
     position = int(np.flatnonzero(bad_row)[0])
     value = frame.iat[row, position]
-    return f"non-numeric value {str(value)!r} in column {str(frame.columns[position])!r}"
+    column = str(frame.columns[position])
+    return f"non-numeric value {str(value)!r} in column {column!r} (not a finite number)"
 
 
 def _bad_note(count: int) -> list[str]:
