@@ -18,6 +18,8 @@ import pandas as pd
 import torch
 from torch.utils.data import Dataset
 
+from proxyml.errors import DataError
+
 log = logging.getLogger(__name__)
 
 
@@ -65,7 +67,7 @@ class SampleSet(Dataset):
         if len(set(ids)) != len(ids):
             seen: set[str] = set()
             dupes = [i for i in ids if i in seen or seen.add(i)]  # type: ignore[func-returns-value]
-            raise ValueError(
+            raise DataError(
                 f"{source}: sample ids must be unique; {len(dupes)} repeat, e.g. {dupes[:5]}"
             )
         self.ids = ids
@@ -152,7 +154,7 @@ class Labels:
         return {
             "source": self.source,
             "target": self.target,
-            "positive": _jsonable(self.positive),
+            "positive": self.positive.item() if isinstance(self.positive, np.generic) else self.positive,
             "n_labelled": len(self.ids),
             "n_positive": int(self.y.sum()),
             "n_unmatched": len(self.unmatched),
@@ -161,7 +163,16 @@ class Labels:
         }
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
+def id_text(value: Any) -> Any:
+    """A sample id as text, the same way everywhere: ``7.0`` (a float id column with a gap)
+    becomes ``"7"``; empty stays NaN.
+
+    Example:
+        >>> id_text(7.0), id_text("007"), id_text(12)
+        ('7', '007', '12')
+    """
+    if pd.isna(value):
+        return np.nan
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    return str(value)

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from proxyml.data import Labels, SampleSet
+from proxyml.data import Labels, SampleSet, id_text
 from proxyml.errors import LabelError
 from proxyml.modality import Modality
 from proxyml.params import Params
@@ -77,11 +77,14 @@ def binarize(values: pd.Series, positive: Any, target: str) -> tuple[np.ndarray,
     """0/1 targets from a column, and the value counted as positive (chosen if not given).
 
     Without ``positive``: a 0/1 (or True/False) column counts 1 as positive, a column with two
-    other values counts the sorted-last one (with a note); anything else is an error.
+    other values counts the larger one (numerically if both are numbers; with a note); anything
+    else is an error.
     """
     notes: list[str] = []
     as_text = values.astype(str)
     distinct = sorted(as_text.unique())
+    if _number_set(distinct) is not None:  # 9 before 10, not "10" before "9"
+        distinct = sorted(distinct, key=float)
     shown = ", ".join(map(repr, distinct[:10])) + (" ..." if len(distinct) > 10 else "")
     if positive is None:
         numbers = _number_set(distinct)
@@ -129,7 +132,7 @@ def load_labels(
     """
     table = None
     if modality is not None and reader_params is not None:
-        table = modality.read_label_source(section.source, reader_params, base_dir)
+        table = modality.read_label_source(section.source, reader_params, base_dir, dataset.source)
     if table is None:
         table = read_label_table(section.source, base_dir)
     where = f"labels ({section.source})"
@@ -148,7 +151,7 @@ def load_labels(
             table = table[~missing]
     if table.empty:
         raise LabelError(f"{where}: no label row has both an id and a {target!r} value")
-    table[id_column] = table[id_column].astype(str)
+    table[id_column] = table[id_column].map(id_text)  # the same text as the readers give ids
     table = _deduplicate(table, id_column, target, where, notes)
     found = table[id_column].map(dataset.has_id).to_numpy(dtype=bool)
     matched = table[found]

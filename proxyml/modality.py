@@ -56,11 +56,13 @@ class Modality(ABC):
         """
 
     def read_label_source(
-        self, source: str, params: ParamsBase, base_dir: Path | None = None
+        self, source: str, params: ParamsBase, base_dir: Path | None = None,
+        data_source: str | None = None,
     ) -> pd.DataFrame | None:
         """Labels the generic CSV/Parquet reader cannot join by itself: a source that is not a
-        file (e.g. ``sktime:GunPoint``), or a data file whose ids the reader makes up (row
-        numbers). Return a table with an ``id`` column, or ``None`` to use the generic reader.
+        file (e.g. ``sktime:GunPoint``), or the data file itself when the reader made up its ids
+        (row numbers). ``data_source`` is the data's ``SampleSet.source``. Return a table with an
+        ``id`` column, or ``None`` to use the generic reader.
         """
         return None
 

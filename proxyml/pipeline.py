@@ -37,11 +37,13 @@ import yaml
 from lightning.pytorch.utilities import rank_zero_only
 
 from proxyml.data import Labels, SampleSet
+from proxyml.encoders import create_encoder
 from proxyml.errors import RecipeError
 from proxyml.labels import load_labels
 from proxyml.modality import create_baseline, get_modality
 from proxyml.recipe import Component, EvaluateSection, Recipe
 from proxyml.registry import TASKS
+from proxyml.tasks import create_task
 from proxyml.trainer import FitResult, PretextModule, Trainer
 
 log = logging.getLogger("proxyml")
@@ -66,8 +68,8 @@ class RunResult:
 
 
 def prepare(recipe: Recipe, preprocessing: dict[str, Any] | None = None) -> Prepared:
-    """Read the data and the labels and check the label budgets: every user error surfaces
-    here, before training starts. ``preprocessing`` reuses a trained run's fitted statistics."""
+    """Read the data and the labels, check the label budgets and that the task fits the data,
+    so that user errors in the data or labels surface before training starts. ``preprocessing`` reuses a trained run's fitted statistics."""
     modality = get_modality(recipe.modality)
     reader_params = modality.reader_params(recipe.data.params)
     log.info("reading %s", recipe.data.source)
@@ -81,12 +83,12 @@ def prepare(recipe: Recipe, preprocessing: dict[str, Any] | None = None) -> Prep
     budgets: list[str] = []
     budget_notes: list[str] = []
     if recipe.labels is not None:
-        from proxyml.evaluation import check_binary_labels, resolve_budgets
+        from proxyml.evaluation import resolve_budgets
 
         labels = load_labels(recipe.labels, dataset, modality, reader_params, recipe.base_dir)
-        check_binary_labels(labels.y)
         budgets, budget_notes = resolve_budgets(labels.y, recipe.evaluate.label_budgets)
         log.info("labels: %d labelled samples (%d positive)", len(labels.ids), int(labels.y.sum()))
+    create_task(recipe.task.name, recipe.task.params).check_spec(dataset.spec)  # e.g. series too short
     return Prepared(recipe, dataset, labels, budgets, budget_notes)
 
 
@@ -116,21 +118,18 @@ def preflight(recipe: Recipe, *, resume: bool) -> None:
 
 def build_module(recipe: Recipe, dataset: SampleSet) -> PretextModule:
     """The untrained model; the same seed always gives the same initial weights."""
+    task = create_task(recipe.task.name, recipe.task.params)
+    task.check_spec(dataset.spec)
+    task.prepare(dataset)  # before the head is built: the head's size may depend on the data
     pl.seed_everything(recipe.seed, workers=True, verbose=False)
-    module = PretextModule.build(
-        recipe.task.name,
-        recipe.task.params,
-        recipe.encoder_name,
-        recipe.encoder_params,
-        dataset.spec,
+    return PretextModule(
+        task,
+        create_encoder(recipe.encoder_name, dataset.spec, recipe.encoder_params),
         learning_rate=recipe.trainer.learning_rate,
         weight_decay=recipe.trainer.weight_decay,
         seed=recipe.seed,
         preprocessing=getattr(dataset, "preprocessing", {}),
     )
-    module.task.check_spec(dataset.spec)
-    module.task.prepare(dataset)
-    return module
 
 
 def write_run_header(recipe: Recipe, dataset: SampleSet | None = None) -> Path:
@@ -148,7 +147,8 @@ def write_run_header(recipe: Recipe, dataset: SampleSet | None = None) -> Path:
 
 def train(recipe: Recipe, *, resume: bool = False, prepared: Prepared | None = None,
           callbacks: list[pl.Callback] | None = None) -> tuple[PretextModule, FitResult, Prepared]:
-    """Train the recipe's pretext model; returns the best model (by held-out loss)."""
+    """Train the recipe's pretext model; returns the best model by held-out loss (the last one
+    when the pool is too small to hold some out)."""
     if prepared is None:
         preflight(recipe, resume=resume)
         prepared = prepare(recipe)

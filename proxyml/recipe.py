@@ -109,10 +109,19 @@ class EvaluateSection(Section):
 class OutputSection(Section):
     dir: str = Field("runs/{name}", description="relative to the working directory; {name} is the recipe name")
 
+    @field_validator("dir")
+    @classmethod
+    def _only_name_placeholder(cls, value: str) -> str:
+        try:
+            value.format(name="x")
+        except (KeyError, IndexError, ValueError):
+            raise ValueError("the only placeholder allowed is {name}; write a literal brace as {{ or }}") from None
+        return value
+
 
 class Recipe(Section):
     name: str = Field(description="letters, digits, '_', '.' and '-'; it names the run folder")
-    seed: int = 0
+    seed: int = Field(0, ge=0, le=2**32 - 1)
     data: DataSection
     labels: LabelsSection | None = None
     task: Component
@@ -268,10 +277,11 @@ def recipe_from_dict(data: dict[str, Any], base_dir: Path | None = None, *, orig
     """Validate a recipe given as a dict (components included)."""
     if not isinstance(data, dict):
         raise RecipeError(f"{origin}: expected a mapping at the top level, got {type(data).__name__}")
-    encoder = data.get("encoder")
+    encoder, data_section = data.get("encoder"), data.get("data")
     if isinstance(encoder, dict) and "name" not in encoder and isinstance(data.get("task"), dict):
         # `--set encoder.params.x=...` on a recipe that relies on the default encoder
-        modality = (data.get("data") or {}).get("modality") or str(data["task"].get("name", "")).split(".")[0]
+        declared = data_section.get("modality") if isinstance(data_section, dict) else None
+        modality = declared or str(data["task"].get("name", "")).split(".")[0]
         if modality in MODALITIES:
             data = {**data, "encoder": {"name": MODALITIES.get(modality).default_encoder, **encoder}}
     try:

@@ -13,7 +13,7 @@ import pandas as pd
 import torch
 import yaml
 
-from proxyml.data import SampleSet
+from proxyml.data import SampleSet, id_text
 from proxyml.errors import DataError, RecipeError
 from proxyml.modality import get_modality
 from proxyml.recipe import EvaluateSection, LabelsSection, Recipe, apply_overrides, recipe_from_dict
@@ -92,10 +92,17 @@ def _read_id_table(path: str | Path, what: str) -> pd.DataFrame:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{what}: file not found: {path}")
-    frame = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path, dtype={"id": str})
+    try:
+        frame = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path, dtype={"id": str})
+    except (ValueError, OSError, pd.errors.EmptyDataError, pd.errors.ParserError) as exc:
+        raise DataError(f"{what}: cannot read {path} ({exc})") from None
     if "id" not in frame.columns:
         raise DataError(f"{path}: needs an 'id' column; has {list(frame.columns)[:10]}")
-    return frame.set_index(frame["id"].astype(str)).drop(columns="id")
+    frame = frame.set_index(frame["id"].map(id_text)).drop(columns="id")
+    if not frame.index.is_unique:
+        repeated = frame.index[frame.index.duplicated()].unique().tolist()
+        raise DataError(f"{path}: ids must be unique; {len(repeated)} repeat, e.g. {repeated[:5]}")
+    return frame
 
 
 def read_matrix(path: str | Path, ids: Sequence[str], what: str) -> np.ndarray:
@@ -104,7 +111,11 @@ def read_matrix(path: str | Path, ids: Sequence[str], what: str) -> np.ndarray:
     missing = [i for i in ids if i not in frame.index]
     if missing:
         raise DataError(f"{path}: {len(missing)} sample ids are missing, e.g. {missing[:5]}")
-    return frame.loc[list(ids)].to_numpy(dtype=np.float64)
+    try:
+        return frame.loc[list(ids)].to_numpy(dtype=np.float64)
+    except (ValueError, TypeError):
+        text = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
+        raise DataError(f"{path}: every column but 'id' must be numeric; not numeric: {text[:5]}") from None
 
 
 def evaluate(run_dir: str | Path, overrides: Sequence[str] = ()) -> dict[str, Any]:

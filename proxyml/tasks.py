@@ -53,7 +53,8 @@ class PretextTask(ABC):
     @classmethod
     def summary(cls) -> str:
         """The first line of the class docstring."""
-        return (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else cls.__name__
+        lines = (cls.__doc__ or "").strip().splitlines()
+        return lines[0] if lines else cls.__name__
 
     @classmethod
     def test_params(cls) -> list[dict[str, Any]]:
@@ -248,6 +249,9 @@ class MetadataTask(PretextTask):
         if metadata is None or column not in metadata.columns:
             have = [] if metadata is None else list(metadata.columns)
             raise DataError(f"task.params.column: the data has no metadata column {column!r}; has {have}")
+        if not metadata.index.is_unique:
+            raise DataError(f"task.params.column: the metadata of {dataset.source} repeats ids, "
+                            f"e.g. {metadata.index[metadata.index.duplicated()][:5].tolist()}")
         values = metadata[column].reindex(dataset.ids)
         self.classes = sorted(values.dropna().unique().tolist(), key=str)
         if len(self.classes) < 2:
@@ -255,6 +259,7 @@ class MetadataTask(PretextTask):
         lookup = {value: i for i, value in enumerate(self.classes)}
         codes = np.array([lookup.get(v, -100) if v == v else -100 for v in values], dtype=np.int64)
         self._targets = torch.from_numpy(codes)
+        _ = self.score_class  # a `positive` that is not a value of the column fails now, not after training
 
     @property
     def score_class(self) -> int:

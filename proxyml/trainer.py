@@ -168,7 +168,6 @@ class FitResult:
     """What :meth:`Trainer.fit` did."""
 
     checkpoint: Path | None
-    last_checkpoint: Path | None
     epochs: int
     seconds: float
     n_train: int
@@ -335,7 +334,6 @@ class Trainer:
         best = Path(checkpoint.best_model_path) if checkpoint.best_model_path else None
         return FitResult(
             checkpoint=best or (last if last.exists() else None),
-            last_checkpoint=last if last.exists() else None,
             epochs=trainer.current_epoch,
             seconds=time.perf_counter() - start,
             n_train=len(train_idx),
@@ -350,7 +348,9 @@ class Trainer:
 
         Runs Lightning's predict loop on one device of the configured accelerator.
         """
-        common = self._common() | {"devices": 1, "strategy": "auto", "num_nodes": 1}
+        devices = self.config.devices
+        one = [devices[0]] if isinstance(devices, list) and devices else 1  # the device the user picked
+        common = self._common() | {"devices": one, "strategy": "auto", "num_nodes": 1}
         trainer = pl.Trainer(**common, logger=False, enable_checkpointing=False)
         outputs = cast(list[dict[str, torch.Tensor]],
                        trainer.predict(module, self._loader(dataset, np.arange(len(dataset)), shuffle=False)))

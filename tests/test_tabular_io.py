@@ -377,7 +377,7 @@ def test_row_numbered_labels_stay_aligned_past_a_malformed_line(tmp_path) -> Non
 
     (tmp_path / "t.csv").write_text("x,y,target\n1,a,0\n2,b,1,oops\n3,c,1\n4,a,0\n")
     data = read_table(str(tmp_path / "t.csv"), label_columns=("target",))
-    labels = read_row_numbered_labels("t.csv", None, tmp_path)
+    labels = read_row_numbered_labels("t.csv", None, tmp_path, data.source)
     assert labels is not None and data.ids == labels["id"].tolist() == ["0", "1", "2"]
     assert labels["x"].tolist() == ["1", "3", "4"]
     assert any("row-number ids count only the rows read" in note for note in data.notes)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pickle
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -22,6 +22,7 @@ from proxyml.registry import ENCODERS, MODALITIES
 from proxyml.tasks import PretextTask
 
 BATCH = 16
+M = TypeVar("M", bound=nn.Module)
 
 
 @dataclass
@@ -45,14 +46,13 @@ def task_fixture(
     """A task, a small encoder and head, and a seeded input batch, ready for the checks."""
     encoder_cls = encoder_cls or _default_encoder_cls(task_cls)
     spec = encoder_cls.test_spec()
-    torch.manual_seed(0)
-    encoder = encoder_cls(spec, encoder_cls.Params(**encoder_cls.test_params()[0]))
+    encoder = _seeded(lambda: encoder_cls(spec, encoder_cls.Params(**encoder_cls.test_params()[0])), 0)
     x = encoder_cls.test_input(spec, BATCH, torch.Generator().manual_seed(0))
     task = task_cls(**params)
     task.check_spec(spec)
     ids = [str(i) for i in range(BATCH)]
     task.prepare(ArraySampleSet(x.numpy(), ids, spec=spec, source="conformance", metadata=metadata))
-    head = task.build_head(encoder.embed_dim, spec)
+    head = _seeded(lambda: task.build_head(encoder.embed_dim, spec), 1)
     return TaskFixture(task, encoder, head, {"index": torch.arange(BATCH), "x": x})
 
 
@@ -179,9 +179,15 @@ def check_task(task_cls: type[PretextTask], **fixture_kwargs: Any) -> None:
 
 def _encoder_and_input(encoder_cls: type[Encoder], params: dict[str, Any]) -> tuple[Encoder, torch.Tensor]:
     spec = encoder_cls.test_spec()
-    torch.manual_seed(0)
-    encoder = encoder_cls(spec, encoder_cls.Params(**params))
+    encoder = _seeded(lambda: encoder_cls(spec, encoder_cls.Params(**params)), 0)
     return encoder, encoder_cls.test_input(spec, BATCH, _generator(0))
+
+
+def _seeded(build: Callable[[], M], seed: int) -> M:
+    """``build()`` with seeded weight initialisation, leaving the caller's global RNG as it was."""
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        return build()
 
 
 def check_encoder_output(encoder_cls: type[Encoder], params: dict[str, Any]) -> None:
@@ -207,8 +213,7 @@ def check_encoder_deterministic(encoder_cls: type[Encoder], params: dict[str, An
 
 def check_encoder_state_round_trip(encoder_cls: type[Encoder], params: dict[str, Any]) -> None:
     encoder, x = _encoder_and_input(encoder_cls, params)
-    torch.manual_seed(1)
-    other = encoder_cls(encoder.spec, encoder_cls.Params(**params))
+    other = _seeded(lambda: encoder_cls(encoder.spec, encoder_cls.Params(**params)), 1)
     other.load_state_dict(pickle.loads(pickle.dumps(encoder.state_dict())))
     encoder.eval(), other.eval()
     with torch.no_grad():

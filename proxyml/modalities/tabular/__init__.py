@@ -62,11 +62,11 @@ class TabularModality(Modality):
                           label_columns=label_columns)
 
     def read_label_source(
-        self, source: str, params: Params, base_dir: Path | None = None
+        self, source: str, params: Params, base_dir: Path | None = None, data_source: str | None = None
     ) -> pd.DataFrame | None:
         if source.startswith("sklearn:"):
             return read_bundled_labels(source)
-        return read_row_numbered_labels(source, params.id_column, base_dir)  # type: ignore[attr-defined]
+        return read_row_numbered_labels(source, params.id_column, base_dir, data_source)  # type: ignore[attr-defined]
 
 
 __all__ = ["TabularModality", "TableReaderParams", "baselines", "encoders", "tasks"]

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from proxyml.csvfile import MalformedLine, read_csv, row_names
-from proxyml.data import ArraySampleSet, SkippedSample
+from proxyml.data import ArraySampleSet, SkippedSample, id_text
 from proxyml.errors import DataError
 from proxyml.modalities.tabular import preprocessing as prep
 from proxyml.modalities.tabular.bundled import BUNDLED_TARGET, bundled_name, bundled_table
@@ -93,14 +93,15 @@ def _load(source: str, base_dir: str | Path | None) -> tuple[pd.DataFrame, str, 
     return frame, str(path), [], malformed
 
 
-def read_row_numbered_labels(source: str, id_column: str | None, base_dir: str | Path | None) -> pd.DataFrame | None:
-    """Labels kept in a data file that has no id column: the same row-number ids as
-    :func:`read_table` gives its rows. ``None`` when the file has an id column (the generic
-    label reader joins it) or is not a table this modality reads."""
+def read_row_numbered_labels(source: str, id_column: str | None, base_dir: str | Path | None,
+                             data_source: str | None) -> pd.DataFrame | None:
+    """Labels kept in the data file itself when it has no id column: the same row-number ids
+    as :func:`read_table` gives its rows. ``None`` (the generic label reader takes over) for any
+    other file, or when the file has an id column."""
     path = Path(source).expanduser()
     if not path.is_absolute() and base_dir is not None:
         path = Path(base_dir) / path
-    if not path.is_file() or path.suffix.lower() not in SUPPORTED_EXTENSIONS:
+    if data_source is None or not path.is_file() or path.resolve() != Path(data_source).resolve():
         return None
     frame, _, _, _ = _load(str(path), None)
     if (id_column or "id") in frame.columns:
@@ -126,20 +127,12 @@ def _ids(frame: pd.DataFrame, id_column: str | None, explicit: bool, origin: str
          notes: list[str]) -> tuple[pd.Series, str | None]:
     """Ids as text (NaN where empty) and the column they came from (None: row numbers)."""
     if id_column is not None and id_column in frame.columns:
-        return frame[id_column].astype(object).map(_id_text), id_column
+        return frame[id_column].astype(object).map(id_text), id_column
     if explicit:
         _require(frame, [id_column or ""], "data.params.id_column", origin)
     notes.append(f"{origin} has no {id_column or 'id'!r} column: the ids are the row numbers "
                  "('0', '1', ... in file order); a label table must use the same ids.")
     return pd.Series([str(i) for i in range(len(frame))], index=frame.index, dtype=object), None
-
-
-def _id_text(value: Any) -> Any:
-    if pd.isna(value):
-        return np.nan
-    if isinstance(value, (float, np.floating)) and float(value).is_integer():
-        return str(int(value))
-    return str(value)
 
 
 def _choose_columns(frame: pd.DataFrame, categorical: list[str], numeric: list[str], drop: list[str],

@@ -52,7 +52,7 @@ class TimeSeriesModality(Modality):
         return read_series(source, **settings, base_dir=base_dir, preprocessing=preprocessing)
 
     def read_label_source(
-        self, source: str, params: Params, base_dir: Path | None = None
+        self, source: str, params: Params, base_dir: Path | None = None, data_source: str | None = None
     ) -> pd.DataFrame | None:
         if not source.startswith("sktime:"):
             return None
