@@ -17,14 +17,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from proxyml.csvfile import read_csv
 from proxyml.data import Labels, SampleSet, id_text
 from proxyml.errors import LabelError
 from proxyml.modality import Modality
 from proxyml.params import Params
 
 
-def read_label_table(source: str, base_dir: Path | None = None) -> pd.DataFrame:
-    """A CSV or Parquet file of labels (relative paths resolve against ``base_dir``)."""
+def read_label_table(source: str, base_dir: Path | None = None, notes: list[str] | None = None) -> pd.DataFrame:
+    """A CSV or Parquet file of labels (relative paths resolve against ``base_dir``).
+
+    Malformed CSV lines (more fields than the header) are left out and, when ``notes`` is
+    given, listed there by file line.
+    """
     path = Path(source).expanduser()
     if not path.is_absolute() and base_dir is not None:
         path = base_dir / path
@@ -32,11 +37,16 @@ def read_label_table(source: str, base_dir: Path | None = None) -> pd.DataFrame:
         raise FileNotFoundError(f"labels.source: file not found: {path}")
     suffix = path.suffix.lower()
     if suffix not in {".csv", ".txt", ".parquet"}:
-        raise LabelError(f"labels.source: {path}: expected a .csv or .parquet file")
+        raise LabelError(f"labels.source: {path}: expected a .csv, .txt or .parquet file")
     try:
         if suffix == ".parquet":
             return pd.read_parquet(path)
-        return pd.read_csv(path, dtype=str, keep_default_na=True)
+        frame, malformed = read_csv(path, dtype=str, keep_default_na=True)
+        if malformed and notes is not None:
+            lines = ", ".join(str(m.line) for m in malformed[:10]) + (" ..." if len(malformed) > 10 else "")
+            notes.append(f"{len(malformed)} malformed lines of {path.name} (more fields than the header) "
+                         f"were not used: line {lines}")
+        return frame
     except pd.errors.EmptyDataError:
         raise LabelError(f"labels.source: {path} is empty") from None
     except (pd.errors.ParserError, UnicodeDecodeError, OSError, ValueError) as exc:
@@ -130,11 +140,12 @@ def load_labels(
     listed in ``unmatched``, and every row left out is stated in ``notes``. Without a
     ``modality`` only CSV/Parquet label files are read.
     """
+    read_notes: list[str] = []
     table = None
     if modality is not None and reader_params is not None:
         table = modality.read_label_source(section.source, reader_params, base_dir, dataset.source)
     if table is None:
-        table = read_label_table(section.source, base_dir)
+        table = read_label_table(section.source, base_dir, read_notes)
     where = f"labels ({section.source})"
     id_column, target = section.id_column, section.target
     for column, key in ((id_column, "labels.id_column"), (target, "labels.target")):
@@ -143,7 +154,7 @@ def load_labels(
     if id_column == target:
         raise LabelError(f"labels.target: {target!r} is also labels.id_column; the target must be another column")
     table = table[[id_column, target]].copy()
-    notes: list[str] = []
+    notes: list[str] = read_notes
     for column, what in ((id_column, "id"), (target, f"{target!r} value")):
         missing = table[column].isna()
         if missing.any():

@@ -207,7 +207,7 @@ def test_missing_label_file_is_file_not_found(tmp_path: Path) -> None:
 
 def test_label_file_of_another_type_is_refused(tmp_path: Path) -> None:
     (tmp_path / "labels.xlsx").write_text("x")
-    with pytest.raises(LabelError, match=r"labels.xlsx: expected a .csv or .parquet file"):
+    with pytest.raises(LabelError, match=r"labels.xlsx: expected a .csv, .txt or .parquet file"):
         read_label_table("labels.xlsx", tmp_path)
 
 
@@ -262,3 +262,14 @@ def test_sktime_labels_match_the_series_ids(gunpoint: SampleSet, modality: TimeS
 
 def test_a_csv_source_is_not_read_by_the_modality(modality: TimeSeriesModality) -> None:
     assert modality.read_label_source("labels.csv", modality.reader_params({})) is None
+
+
+def test_malformed_label_lines_are_left_out_and_named(tmp_path) -> None:
+    from proxyml.recipe import LabelsSection
+
+    (tmp_path / "l.csv").write_text("id,kind\nr0,a\nr1,b,extra\nr2,b\nr3,a\n")
+    dataset = ArraySampleSet(np.zeros((4, 1, 20), np.float32), [f"r{i}" for i in range(4)],
+                             spec={"channels": 1, "length": 20}, source="test")
+    labels = load_labels(LabelsSection(source=str(tmp_path / "l.csv"), target="kind", positive="b"), dataset)
+    assert labels.ids == ["r0", "r2", "r3"] and labels.y.tolist() == [0, 1, 0]
+    assert any("1 malformed lines of l.csv" in note and "line 3" in note for note in labels.notes)
