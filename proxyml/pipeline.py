@@ -285,6 +285,8 @@ def evaluate_labelled(dataset: SampleSet, labels: Labels, budgets: list[str], fe
         return report
     tick = time.perf_counter()
     draws = budget_draws(labels.y, budgets, ev.repeats, seed)
+    log.info("probes: %d methods x %d budgets x %d draws on %d labelled samples",
+             len(labelled), len(budgets), ev.repeats, len(positions))
     report.update(probe_report_sections(evaluate_probes(labelled, labels.y, draws, reference="proxyml",
                                                         confidence=ev.confidence, C=ev.probe_C)))
     timings["probes"] = time.perf_counter() - tick
