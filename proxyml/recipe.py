@@ -205,7 +205,8 @@ class Recipe(Section):
             raise RecipeError(f"{key}: {MODALITIES.unknown_message(self.modality)}")
         modality = MODALITIES.get(self.modality)()
         modality.reader_params(self.data.params)
-        _check_component(self.task, TASKS, "task")
+        if self.data.modality is not None:  # else checked above
+            _check_component(self.task, TASKS, "task")
         task_cls = TASKS.get(self.task.name)
         if task_cls.modality and task_cls.modality != self.modality:
             raise RecipeError(
@@ -227,7 +228,6 @@ class Recipe(Section):
             _check_component(baseline, BASELINES, f"evaluate.baselines.{i}")
             baseline_cls = BASELINES.get(baseline.name)
             validate_params(baseline_cls.Params, baseline.params, f"evaluate.baselines.{i}.params")
-            baseline_cls(**baseline.params)
 
 
 def _check_component(component: Component, registry: Any, key: str) -> None:

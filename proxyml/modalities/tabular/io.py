@@ -103,10 +103,22 @@ def read_row_numbered_labels(source: str, id_column: str | None, base_dir: str |
         path = Path(base_dir) / path
     if data_source is None or not path.is_file() or path.resolve() != Path(data_source).resolve():
         return None
+    if (id_column or "id") in _header(path):
+        return None  # the generic label reader joins by that column: no need to read the file here
     frame, _, _, _ = _load(str(path), None)
-    if (id_column or "id") in frame.columns:
-        return None
     return frame.assign(id=[str(i) for i in range(len(frame))])
+
+
+def _header(path: Path) -> list[str]:
+    """The column names of a CSV or Parquet file, without reading its rows."""
+    if path.suffix.lower() == ".parquet":
+        import pyarrow.parquet as pq
+
+        return list(pq.read_schema(path).names)
+    try:
+        return [str(c) for c in pd.read_csv(path, nrows=0).columns]
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError, ValueError):
+        return []
 
 
 def _names(columns: Sequence[str]) -> str:
