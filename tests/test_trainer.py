@@ -109,3 +109,19 @@ def test_held_out_split_is_seeded_and_disjoint() -> None:
     assert len(val) == 10 and not set(train) & set(val) and len(train) + len(val) == 100
     assert np.array_equal(val, split_unlabeled(100, 0.1, seed=0)[1])
     assert len(split_unlabeled(8, 0.1, seed=0)[1]) == 0, "too small a pool keeps everything for training"
+
+
+def test_prediction_encodes_each_batch_once_when_the_score_uses_the_same_input(unlabeled, tmp_path) -> None:
+    recipe = unlabeled()
+    module, _, prepared = pipeline.train(recipe)
+    calls = []
+    handle = module.encoder.register_forward_hook(lambda *_: calls.append(1))
+    embeddings, scores = Trainer(recipe.trainer, tmp_path / "run", seed=recipe.seed).predict(module, prepared.dataset)
+    handle.remove()
+    batches = -(-len(prepared.dataset) // recipe.trainer.batch_size)
+    assert len(calls) == batches
+    module.eval()
+    with torch.no_grad():
+        x = torch.stack([prepared.dataset.load(i) for i in range(len(prepared.dataset))])
+        expected = module.task.proxy_score(module.encoder, module.head, {"x": x, "index": torch.arange(len(x))})
+    np.testing.assert_allclose(scores, expected.numpy(), rtol=1e-5, atol=1e-6)
