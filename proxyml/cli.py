@@ -62,7 +62,9 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("--id-column", default="id", help="id column of the labels file (default: id)")
     sub.add_argument("--out", default="runs/evaluation", help="report folder (default: runs/evaluation)")
 
-    verbs.add_parser("tasks", help="list registered pretext tasks")
+    sub = verbs.add_parser("tasks", help="list registered pretext tasks (-v: with parameters, encoders, baselines)")
+    sub.add_argument("-v", "--verbose", action="store_true",
+                     help="also show each component's parameters with their defaults")
     return parser
 
 
@@ -108,10 +110,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _dispatch(args: argparse.Namespace) -> int:
     if args.verb == "tasks":
-        from proxyml.registry import list_tasks
+        from proxyml.registry import BASELINES, ENCODERS, TASKS, list_tasks
 
-        for name, summary in list_tasks().items():
-            print(f"{name:<32} {summary}")
+        if not args.verbose:
+            for name, summary in list_tasks().items():
+                print(f"{name:<32} {summary}")
+            return 0
+        for title, registry in (("tasks", TASKS), ("encoders", ENCODERS), ("baselines", BASELINES)):
+            print(f"{title}:")
+            for name, cls in registry.items():
+                print(f"  {name}: {_first_line(cls.__doc__) or cls.__name__}")
+                for line in _describe_params(cls.Params):
+                    print(f"      {line}")
         return 0
     if args.verb in {"run", "train", "check"}:
         from proxyml.recipe import load_recipe
@@ -144,6 +154,21 @@ def _dispatch(args: argparse.Namespace) -> int:
         print(_summarise(report))
         print(f"report: {folder}/report.html")
     return 0
+
+
+def _first_line(text: str | None) -> str:
+    lines = (text or "").strip().splitlines()
+    return lines[0] if lines else ""
+
+
+def _describe_params(model: type) -> list[str]:
+    """``name: type = default  description`` for each field of a parameter model."""
+    lines = []
+    for name, field in model.model_fields.items():  # type: ignore[attr-defined]
+        kind = getattr(field.annotation, "__name__", None) or str(field.annotation).replace("typing.", "")
+        default = "required" if field.is_required() else f"= {field.get_default(call_default_factory=True)!r}"
+        lines.append(f"{name}: {kind} {default}" + (f"  ({field.description})" if field.description else ""))
+    return lines
 
 
 def _evaluate(args: argparse.Namespace) -> tuple[dict, str]:

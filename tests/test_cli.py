@@ -147,3 +147,11 @@ def test_run_then_embed_score_evaluate_from_the_command_line(tmp_path: Path, cap
     assert len(report["probes"]["proxyml"]["all"]["aucs"]) == 2
     assert main(["train", str(recipe), "--resume", "--set", "trainer.max_epochs=3"]) == 0
     assert "trained 3 epochs" in capsys.readouterr().out
+
+
+def test_tasks_verbose_lists_every_component_with_its_parameters(capsys) -> None:
+    assert main(["tasks", "-v"]) == 0
+    out = capsys.readouterr().out
+    assert "horizon: int = 8" in out and "segments: int = 3" in out
+    assert "encoders:" in out and "timeseries.conv1d" in out and "embed_dim: int = 64" in out
+    assert "baselines:" in out and "num_kernels: int = 10000" in out
