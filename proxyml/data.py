@@ -9,6 +9,7 @@ separate, sparse table joined only at evaluation time.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -65,8 +66,7 @@ class SampleSet(Dataset):
     ) -> None:
         ids = [str(i) for i in ids]
         if len(set(ids)) != len(ids):
-            seen: set[str] = set()
-            dupes = [i for i in ids if i in seen or seen.add(i)]  # type: ignore[func-returns-value]
+            dupes = [i for i, count in Counter(ids).items() if count > 1]
             raise DataError(
                 f"{source}: sample ids must be unique; {len(dupes)} repeat, e.g. {dupes[:5]}"
             )

@@ -98,18 +98,6 @@ class PretextModule(pl.LightningModule):
         checkpoint["proxyml"] = self.description()
 
     @classmethod
-    def build(
-        cls,
-        task_name: str,
-        task_params: dict[str, Any],
-        encoder_name: str,
-        encoder_params: dict[str, Any],
-        spec: dict[str, Any],
-        **kwargs: Any,
-    ) -> PretextModule:
-        return cls(create_task(task_name, task_params), create_encoder(encoder_name, spec, encoder_params), **kwargs)
-
-    @classmethod
     def from_checkpoint(cls, path: str | Path) -> PretextModule:
         """Rebuild a trained module from a checkpoint written by :class:`Trainer`."""
         try:
