@@ -45,7 +45,7 @@ def compare(args: argparse.Namespace, tasks: tuple[str, ...], *, describe_data: 
             overrides.append(f"trainer.max_epochs={args.epochs}")
         if i > 0:  # the baselines' features do not depend on the task: compute them once
             overrides.append("evaluate.baselines=[]")  # random-init stays: its proxy score is per task
-        report = run(load_recipe(args.recipe, overrides)).report
+        report = run(load_recipe(args.recipe, overrides), overwrite=True).report
         methods, timings, labels = report["probes"], report["timings"], report["labels"]
         rows[f"proxyml {task}"] = methods["proxyml"]
         seconds[f"proxyml {task}"] = timings["train"] + timings["embed_and_score"]

@@ -37,6 +37,9 @@ def _parser() -> argparse.ArgumentParser:
                             ("train", "train the pretext model only (checkpoints in the run folder)")):
         sub = recipe_verb(name, help_text)
         sub.add_argument("--resume", action="store_true", help="continue from the run's last checkpoint")
+        sub.add_argument("--overwrite", action="store_true",
+                         help="replace an earlier run in output.dir (default: a new run goes to a numbered "
+                              "folder beside it, e.g. runs/demo-2)")
     recipe_verb("check", "validate a recipe without running it")
 
     for name, help_text in (("embed", "write embeddings (Parquet, keyed by id) with a trained run"),
@@ -44,7 +47,8 @@ def _parser() -> argparse.ArgumentParser:
         sub = verbs.add_parser(name, help=help_text, description=help_text)
         sub.add_argument("run_dir", help="a run folder written by `proxyml run` or `proxyml train`")
         sub.add_argument("--data", help="another data source to apply the model to (default: the run's)")
-        sub.add_argument("--out", help="output file (default: inside the run folder)")
+        sub.add_argument("--out", help="output file, or a folder to write the default file name into "
+                                       "(default: inside the run folder)")
 
     sub = verbs.add_parser(
         "evaluate", help="evaluate a run's (or any) embeddings and proxy scores against labels",
@@ -60,7 +64,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("--target", default="class", help="label column (default: class)")
     sub.add_argument("--positive", help="the value counted as the positive class")
     sub.add_argument("--id-column", default="id", help="id column of the labels file (default: id)")
-    sub.add_argument("--out", default="runs/evaluation", help="report folder (default: runs/evaluation)")
+    sub.add_argument("--out", help="report folder (default: the run folder, or runs/evaluation for files)")
 
     sub = verbs.add_parser("tasks", help="list registered pretext tasks (-v: with parameters, encoders, baselines)")
     sub.add_argument("-v", "--verbose", action="store_true",
@@ -128,16 +132,21 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         recipe = load_recipe(args.recipe, [*args.set, *(["trainer.progress_bar=false"] if args.quiet else [])])
         if args.verb == "check":
+            from proxyml.trainer import Trainer
+
+            Trainer(recipe.trainer, recipe.output_dir, seed=recipe.seed).check_settings()
             print(f"{args.recipe}: ok ({recipe.task.name} on {recipe.data.source}, "
                   f"encoder {recipe.encoder_name})")
             return 0
         from proxyml import pipeline
 
+        if args.resume and args.overwrite:
+            raise RecipeError("--resume continues the run in output.dir and --overwrite replaces it: give one")
         if args.verb == "train":
-            _, fit, _ = pipeline.train(recipe, resume=args.resume)
+            _, fit, _ = pipeline.train(recipe, resume=args.resume, overwrite=args.overwrite)
             print(f"trained {fit.epochs} epochs; checkpoint: {fit.checkpoint}")
             return 0
-        result = pipeline.run(recipe, resume=args.resume)
+        result = pipeline.run(recipe, resume=args.resume, overwrite=args.overwrite)
         summary = _summarise(result.report)
         if summary:
             print(summary)
@@ -178,7 +187,7 @@ def _evaluate(args: argparse.Namespace) -> tuple[dict, str]:
     if args.run_dir:
         if files:
             raise RecipeError("evaluate: give a run folder or --embeddings/--scores/--labels, not both")
-        return runs.evaluate(args.run_dir, args.set), args.run_dir
+        return runs.evaluate(args.run_dir, args.set, out=args.out), args.out or args.run_dir
     if not args.labels:
         raise RecipeError("evaluate: give a run folder, or --labels with --embeddings and/or --scores")
     from proxyml.params import validate_params
@@ -189,9 +198,10 @@ def _evaluate(args: argparse.Namespace) -> tuple[dict, str]:
         raise RecipeError(f"--set: without a run folder only evaluate.* keys apply; got {sorted(settings)}")
     labels = LabelsSection(source=args.labels, target=args.target, positive=args.positive,
                            id_column=args.id_column)
-    report = runs.evaluate_files(labels, embeddings=args.embeddings, scores=args.scores, out=args.out,
+    out = args.out or "runs/evaluation"
+    report = runs.evaluate_files(labels, embeddings=args.embeddings, scores=args.scores, out=out,
                                  evaluate=validate_params(EvaluateSection, settings["evaluate"], "evaluate"))
-    return report, args.out
+    return report, out
 
 
 if __name__ == "__main__":

@@ -66,16 +66,44 @@ def _number_set(values: list[str]) -> set[float] | None:
     return None if None in numbers else numbers  # type: ignore[return-value]
 
 
-def _matching_values(positive: Any, distinct: list[str]) -> list[str]:
-    """The values of the column that ``positive`` stands for: ``1`` is ``"1"`` and ``"1.0"``,
-    ``True`` is ``"True"``, ``"true"`` and ``"1"``."""
+YAML_TRUE, YAML_FALSE = ("yes", "y", "on"), ("no", "n", "off")  # unquoted, YAML 1.1 reads these as booleans
+
+
+def _loose(value: Any) -> str:
+    return str(value).strip().casefold()
+
+
+def _matching_values(positive: Any, distinct: list[str]) -> tuple[list[str], list[str]]:
+    """The values of the column that ``positive`` stands for, and those that match it only
+    when case and surrounding spaces are ignored (``"YES"`` for ``"yes"``).
+
+    ``1`` is ``"1"`` and ``"1.0"``; ``True`` is ``"True"``, ``"true"`` and ``"1"``.
+    """
     if isinstance(positive, bool):
         spellings = {"true", "1", "1.0"} if positive else {"false", "0", "0.0"}
-        return [v for v in distinct if v.strip().lower() in spellings]
+        return [v for v in distinct if v.strip().lower() in spellings], []
     number = _as_number(positive)
-    if number is None:
-        return [v for v in distinct if v == str(positive)]
-    return [v for v in distinct if v == str(positive) or _as_number(v) == number]
+    if number is not None:
+        return [v for v in distinct if v == str(positive) or _as_number(v) == number], []
+    exact = [v for v in distinct if v == str(positive)]
+    return exact, [v for v in distinct if v not in exact and _loose(v) == _loose(positive)]
+
+
+def _yaml_boolean(positive: bool, distinct: list[str]) -> list[str]:
+    """The values an unquoted ``yes``/``no``/``on``/``off`` in the recipe stood for."""
+    words = YAML_TRUE if positive else YAML_FALSE
+    return [v for v in distinct if _loose(v) in words]
+
+
+def _counted(as_text: pd.Series, positive_values: list[str], limit: int = 8) -> str:
+    """``'yes' (30), 'YES' (10) counted positive; 'no' (25) counted negative``."""
+    counts = as_text.value_counts()
+    parts = []
+    for label, values in (("positive", [v for v in counts.index if v in positive_values]),
+                          ("negative", [v for v in counts.index if v not in positive_values])):
+        shown = ", ".join(f"{v!r} ({counts[v]})" for v in values[:limit]) + (" ..." if len(values) > limit else "")
+        parts.append(f"{shown} counted {label}")
+    return "; ".join(parts)
 
 
 def _binary(as_text: pd.Series, positive: Any, found: list[str]) -> tuple[np.ndarray, str]:
@@ -88,7 +116,14 @@ def binarize(values: pd.Series, positive: Any, target: str) -> tuple[np.ndarray,
 
     Without ``positive``: a 0/1 (or True/False) column counts 1 as positive, a column with two
     other values counts the larger one (numerically if both are numbers; with a note); anything
-    else is an error.
+    else is an error. A ``positive`` that matches values only when case and spaces are ignored
+    counts them too, with a note; a column with more than two values gets a note saying how
+    each was counted.
+
+    Example:
+        >>> y, positive, notes = binarize(pd.Series(["yes", "YES", "no"]), "yes", "churn")
+        >>> y.tolist(), notes[0]
+        ([1, 1, 0], "labels.positive 'yes' also matched 'YES' (case and surrounding spaces ignored): 'yes' (1), 'YES' (1) counted positive; 'no' (1) counted negative")
     """
     notes: list[str] = []
     as_text = values.astype(str)
@@ -100,9 +135,9 @@ def binarize(values: pd.Series, positive: Any, target: str) -> tuple[np.ndarray,
         numbers = _number_set(distinct)
         if numbers is not None and numbers <= {0.0, 1.0}:
             # all zeros is allowed here: the one-class check comes with the evaluation
-            return (*_binary(as_text, 1, _matching_values(1, distinct)), notes)
+            return (*_binary(as_text, 1, _matching_values(1, distinct)[0]), notes)
         if {v.lower() for v in distinct} <= {"true", "false"}:
-            return (*_binary(as_text, True, _matching_values(True, distinct)), notes)
+            return (*_binary(as_text, True, _matching_values(True, distinct)[0]), notes)
         if len(distinct) == 1:
             raise LabelError(
                 f"labels.target: every labelled sample has {target!r} = {distinct[0]!r}; "
@@ -118,12 +153,35 @@ def binarize(values: pd.Series, positive: Any, target: str) -> tuple[np.ndarray,
             f"labels.positive is not set: counting {positive!r} as the positive class "
             f"(values: {shown}); set labels.positive to choose"
         )
-    found = _matching_values(positive, distinct)
+    found, loose = _matching_values(positive, distinct)
+    if not found and isinstance(positive, bool):
+        words = _yaml_boolean(positive, distinct)
+        if len({_loose(w) for w in words}) == 1:
+            found = words
+            notes.append(
+                f"labels.positive was read as the YAML boolean {positive} (YAML reads an unquoted "
+                f"{words[0].lower()} as {positive}); counting {', '.join(map(repr, words))} as positive. "
+                f"Quote it (positive: \"{words[0]}\") to say so exactly"
+            )
+        else:
+            raise LabelError(
+                f"labels.positive: {positive} was read as a YAML boolean (YAML reads an unquoted yes, no, "
+                f"on, off, true or false as one), and column {target!r} holds no true/false values; values "
+                f"are {shown}. Quote the value you mean, e.g. positive: \"{distinct[-1]}\""
+            )
+    if loose:
+        found = found + loose
+        notes.append(
+            f"labels.positive {positive!r} also matched {', '.join(map(repr, loose))} (case and surrounding "
+            f"spaces ignored): {_counted(as_text, found)}"
+        )
     if not found:
         raise LabelError(
             f"labels.positive: {positive!r} does not occur in column {target!r} of the labelled "
             f"samples; values are {shown}"
         )
+    if len(distinct) > 2 and not loose:
+        notes.append(f"column {target!r} has {len(distinct)} values: {_counted(as_text, found)}")
     return (*_binary(as_text, positive, found), notes)
 
 

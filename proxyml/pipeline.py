@@ -36,9 +36,10 @@ import torch
 import yaml
 from lightning.pytorch.utilities import rank_zero_only
 
+from proxyml import fingerprint, rundir
 from proxyml.data import Labels, SampleSet
 from proxyml.encoders import create_encoder
-from proxyml.errors import RecipeError
+from proxyml.errors import DataError, RecipeError
 from proxyml.labels import load_labels
 from proxyml.modality import create_baseline, get_modality
 from proxyml.recipe import Component, EvaluateSection, Recipe
@@ -93,11 +94,12 @@ def prepare(recipe: Recipe, preprocessing: dict[str, Any] | None = None) -> Prep
 
 
 RESUME_MUST_MATCH = ("seed", "data", "task", "encoder")
+FINGERPRINT_FILE = "data_fingerprint.json"
 
 
 def preflight(recipe: Recipe, *, resume: bool) -> None:
     """Checks that need no data: Lightning accepts the trainer settings, and a resumed run
-    continues the same model on the same data."""
+    continues the same model on the same data files."""
     Trainer(recipe.trainer, recipe.output_dir, seed=recipe.seed).check_settings()
     if not resume:
         return
@@ -114,6 +116,31 @@ def preflight(recipe: Recipe, *, resume: bool) -> None:
             "a resumed run must train the same model on the same data (trainer.max_epochs may change). "
             "Start a new run without --resume, or give it another output.dir."
         )
+    stored = _stored_fingerprint(recipe.output_dir)
+    if stored is not None:
+        _refuse_changed_data(recipe, fingerprint.changes(stored["source"], fingerprint.source_fingerprint(
+            new["data"]["source"])))
+
+
+def _stored_fingerprint(folder: Path) -> dict[str, Any] | None:
+    path = folder / FINGERPRINT_FILE
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def _refuse_changed_data(recipe: Recipe, differences: list[str]) -> None:
+    if differences:
+        raise DataError(
+            f"--resume: the data changed since the run in {recipe.output_dir} was started "
+            f"({recipe.data.source}: {'; '.join(differences)}); a resumed run must train on the same data. "
+            "Start a new run without --resume (it goes to a new folder), or put the original data back."
+        )
+
+
+def check_resumed_data(recipe: Recipe, dataset: SampleSet) -> None:
+    """After reading: the reader made the same samples of the data as when the run started."""
+    stored = _stored_fingerprint(recipe.output_dir)
+    if stored is not None:
+        _refuse_changed_data(recipe, fingerprint.summary_changes(stored["summary"], dataset.summary()))
 
 
 def build_module(recipe: Recipe, dataset: SampleSet) -> PretextModule:
@@ -132,29 +159,53 @@ def build_module(recipe: Recipe, dataset: SampleSet) -> PretextModule:
     )
 
 
-def write_run_header(recipe: Recipe, dataset: SampleSet | None = None) -> Path:
+def write_run_header(recipe: Recipe, dataset: SampleSet | None = None, *, resume: bool = False) -> Path:
     out = recipe.output_dir
     out.mkdir(parents=True, exist_ok=True)
-    (out / "recipe.yaml").write_text(yaml.safe_dump(recipe.resolved(), sort_keys=False))
+    resolved = recipe.resolved()
+    (out / "recipe.yaml").write_text(yaml.safe_dump(resolved, sort_keys=False))
     (out / "environment.json").write_text(json.dumps(environment(), indent=2))
     if dataset is not None:
-        (out / "preprocessing.json").write_text(json.dumps(getattr(dataset, "preprocessing", {}), indent=2))
+        if not resume:  # the fingerprint of the data the run started on
+            summary = {k: v for k, v in dataset.summary().items() if k in ("n_samples", "n_skipped", "spec")}
+            (out / FINGERPRINT_FILE).write_text(json.dumps(
+                {"source": fingerprint.source_fingerprint(resolved["data"]["source"]), "summary": summary},
+                indent=2))
+        (out / "preprocessing.json").write_text(
+            json.dumps(getattr(dataset, "preprocessing", {}), indent=2, allow_nan=False))
         pd.DataFrame([s.as_dict() for s in dataset.skipped], columns=["id", "source", "reason"]).to_csv(
             out / "skipped.csv", index=False
         )
     return out
 
 
-def train(recipe: Recipe, *, resume: bool = False, prepared: Prepared | None = None,
+def train(recipe: Recipe, *, resume: bool = False, overwrite: bool = False,
           callbacks: list[pl.Callback] | None = None) -> tuple[PretextModule, FitResult, Prepared]:
     """Train the recipe's pretext model; returns the best model by held-out loss (the last one
-    when the pool is too small to hold some out)."""
-    if prepared is None:
-        preflight(recipe, resume=resume)
-        prepared = prepare(recipe)
+    when the pool is too small to hold some out). The run folder is chosen as
+    :func:`proxyml.rundir.claim` says (``prepared.recipe.output_dir`` is the one used)."""
+    preflight(recipe, resume=resume)
+    with rundir.claim(recipe.output_dir, resume=resume, overwrite=overwrite) as folder:
+        recipe = _in_folder(recipe, folder)
+        return _train(recipe, prepare(recipe), resume=resume, callbacks=callbacks)
+
+
+def _in_folder(recipe: Recipe, folder: Path) -> Recipe:
+    """``recipe`` writing to ``folder`` (the one the run claimed)."""
+    if folder == recipe.output_dir:
+        return recipe
+    moved = recipe.model_copy(deep=True)
+    moved.output.dir = str(folder)
+    return moved
+
+
+def _train(recipe: Recipe, prepared: Prepared, *, resume: bool,
+           callbacks: list[pl.Callback] | None) -> tuple[PretextModule, FitResult, Prepared]:
     out = recipe.output_dir
+    if resume:
+        check_resumed_data(recipe, prepared.dataset)
     if getattr(rank_zero_only, "rank", 0) == 0:  # under multi-process strategies every rank runs this function
-        write_run_header(recipe, prepared.dataset)
+        write_run_header(recipe, prepared.dataset, resume=resume)
     module = build_module(recipe, prepared.dataset)
     trainer = Trainer(recipe.trainer, out, seed=recipe.seed, callbacks=callbacks or [])
     log.info("training %s on %d samples for up to %d epochs", recipe.task.name, len(prepared.dataset),
@@ -182,16 +233,27 @@ def save_scores(path: Path, ids: list[str], scores: np.ndarray) -> Path:
     return path
 
 
-def run(recipe: Recipe, *, resume: bool = False, callbacks: list[pl.Callback] | None = None) -> RunResult:
-    """Train, embed, score, evaluate and write the report of ``recipe``."""
+def run(recipe: Recipe, *, resume: bool = False, overwrite: bool = False,
+        callbacks: list[pl.Callback] | None = None) -> RunResult:
+    """Train, embed, score, evaluate and write the report of ``recipe``.
+
+    A new run goes to ``output.dir``, or to a numbered folder beside it when that holds an
+    earlier run (``overwrite`` replaces the earlier run instead); ``resume`` continues the run in
+    ``output.dir``. ``RunResult.output_dir`` is the folder used.
+    """
+    preflight(recipe, resume=resume)
+    with rundir.claim(recipe.output_dir, resume=resume, overwrite=overwrite) as folder:
+        return _run(_in_folder(recipe, folder), resume=resume, callbacks=callbacks)
+
+
+def _run(recipe: Recipe, *, resume: bool, callbacks: list[pl.Callback] | None) -> RunResult:
     from proxyml.evaluation import write_report
 
     timings: dict[str, float] = {}
-    preflight(recipe, resume=resume)
     start = time.perf_counter()
     prepared = prepare(recipe)
     timings["read"] = time.perf_counter() - start
-    module, fit, prepared = train(recipe, resume=resume, prepared=prepared, callbacks=callbacks)
+    module, fit, prepared = _train(recipe, prepared, resume=resume, callbacks=callbacks)
     timings["train"] = fit.seconds
     out, dataset = recipe.output_dir, prepared.dataset
     if fit.global_rank != 0:  # embedding, evaluation and the report happen once, on rank 0

@@ -17,6 +17,7 @@ from proxyml.data import SampleSet, id_text
 from proxyml.errors import DataError, RecipeError
 from proxyml.modality import get_modality
 from proxyml.recipe import EvaluateSection, LabelsSection, Recipe, apply_overrides, recipe_from_dict
+from proxyml.rundir import check_unlocked
 
 log = logging.getLogger("proxyml")
 
@@ -62,12 +63,36 @@ def predict_run(run_dir: str | Path, source: str | None = None) -> tuple[SampleS
     return dataset, embeddings, scores
 
 
+def output_file(run_dir: str | Path, out: str | Path | None, default_name: str, suffixes: tuple[str, ...]) -> Path:
+    """Where ``embed``/``score`` write: ``out`` as a file, ``out/<default_name>`` when ``out`` is
+    a folder (one that exists, or a path with a trailing slash or no file suffix), the run
+    folder's own file without ``out``.
+
+    Example:
+        >>> str(output_file("runs/a", None, "embeddings.parquet", (".parquet",)))
+        'runs/a/embeddings.parquet'
+        >>> str(output_file("runs/a", "new/", "embeddings.parquet", (".parquet",)))
+        'new/embeddings.parquet'
+    """
+    if out is None:
+        check_unlocked(Path(run_dir), "write into it")
+        return Path(run_dir) / default_name
+    path = Path(out)
+    if path.is_dir() or str(out).endswith(("/", "\\")) or not path.suffix:
+        return path / default_name
+    if path.suffix.lower() not in suffixes:
+        raise DataError(f"--out {out}: expected a {' or '.join(suffixes)} file or a folder "
+                        f"(the file is then {default_name} inside it)")
+    return path
+
+
 def embed(run_dir: str | Path, source: str | None = None, out: str | Path | None = None) -> Path:
     """Write ``id`` + embedding columns to Parquet; returns the file."""
     from proxyml.pipeline import save_embeddings
 
+    target = output_file(run_dir, out, "embeddings.parquet", (".parquet",))
     dataset, embeddings, _ = predict_run(run_dir, source)
-    target = save_embeddings(Path(out) if out else Path(run_dir) / "embeddings.parquet", dataset.ids, embeddings)
+    save_embeddings(target, dataset.ids, embeddings)
     _report_skipped(dataset)
     return target
 
@@ -76,8 +101,9 @@ def score(run_dir: str | Path, source: str | None = None, out: str | Path | None
     """Write ``id,proxy_score`` to CSV; returns the file."""
     from proxyml.pipeline import save_scores
 
+    target = output_file(run_dir, out, "proxy_scores.csv", (".csv",))
     dataset, _, scores = predict_run(run_dir, source)
-    target = save_scores(Path(out) if out else Path(run_dir) / "proxy_scores.csv", dataset.ids, scores)
+    save_scores(target, dataset.ids, scores)
     _report_skipped(dataset)
     return target
 
@@ -118,11 +144,12 @@ def read_matrix(path: str | Path, ids: Sequence[str], what: str) -> np.ndarray:
         raise DataError(f"{path}: every column but 'id' must be numeric; not numeric: {text[:5]}") from None
 
 
-def evaluate(run_dir: str | Path, overrides: Sequence[str] = ()) -> dict[str, Any]:
+def evaluate(run_dir: str | Path, overrides: Sequence[str] = (), out: str | Path | None = None) -> dict[str, Any]:
     """Recompute a run's report from its saved embeddings and proxy scores.
 
     ``overrides`` (``--set``) can point ``labels.*`` at a new labels file or change
-    ``evaluate.*`` (budgets, repeats, baselines) without retraining.
+    ``evaluate.*`` (budgets, repeats, baselines) without retraining. The report goes to ``out``
+    (``report.json`` and ``report.html``), by default the run folder, replacing its report.
     """
     from proxyml.evaluation import write_report
     from proxyml.pipeline import _labelled, evaluate_run, prepare
@@ -133,6 +160,9 @@ def evaluate(run_dir: str | Path, overrides: Sequence[str] = ()) -> dict[str, An
         raise RecipeError(
             f"evaluate: only labels.* and evaluate.* can change without retraining; got {changed} "
             "(retrain with `proxyml run` to change the rest)")
+    target = Path(out) if out is not None else run_dir
+    if out is None:
+        check_unlocked(run_dir, "evaluate it into its own folder (or give --out)")
     recipe = load_run_recipe(run_dir, overrides)
     if recipe.labels is None:
         raise DataError(f"{run_dir}: the recipe has no labels section; pass --set labels.source=FILE")
@@ -155,7 +185,7 @@ def evaluate(run_dir: str | Path, overrides: Sequence[str] = ()) -> dict[str, An
     if previous.is_file():  # the training did not change: keep its record
         report["training"] = json.loads(previous.read_text()).get("training")
     report["timings"] = {k: round(v, 3) for k, v in timings.items()}
-    write_report(report, run_dir, scores=_labelled(scores, prepared.dataset, prepared.labels),
+    write_report(report, target, scores=_labelled(scores, prepared.dataset, prepared.labels),
                  y=prepared.labels.y if prepared.labels else None)
     return report
 

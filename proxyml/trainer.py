@@ -6,8 +6,10 @@ resume, early stopping, progress bars, CSV logs, mixed precision and multi-GPU /
 strategies come from Lightning. Nothing here knows about a modality.
 
 Reproducibility: every batch's perturbation uses a generator seeded from
-``(seed, stage, epoch, batch index, rank)`` and the shuffling order is seeded per epoch, so a run
-that is killed and resumed from its last checkpoint ends with the same weights as one that was not.
+``(seed, stage, epoch, batch index, rank)``, the model's own randomness in training (dropout) draws
+from the global generators reseeded the same way for the length of the step and restored after it,
+and the shuffling order is seeded per epoch, so a run that is killed and resumed from its last
+checkpoint ends with the same weights as one that was not.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import shutil
 import time
 import warnings
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -35,13 +38,76 @@ from proxyml.recipe import TrainerSection
 from proxyml.tasks import PretextTask, create_task
 
 log = logging.getLogger(__name__)
-STAGES = {"train": 0, "val": 1}
+STAGES = {"train": 0, "val": 1, "model": 2}  # "model": the module's own randomness (dropout)
 
 
 def batch_seed(seed: int, stage: str, epoch: int, batch_index: int, rank: int = 0) -> int:
     """A 63-bit seed for one batch's perturbations, independent of anything global."""
     state = np.random.SeedSequence([seed, STAGES[stage], epoch, batch_index, rank]).generate_state(2)
     return int((int(state[0]) << 31) ^ int(state[1])) & ((1 << 63) - 1)
+
+
+@contextmanager
+def seeded_global_rng(seed: int, device: torch.device) -> Iterator[None]:
+    """Run a block with torch's global generator (and ``device``'s, on CUDA) seeded with
+    ``seed``, restoring the previous states afterwards.
+
+    Modules draw their own randomness (dropout) from the global generators; seeding them per
+    step is what makes a resumed run draw what an uninterrupted one draws.
+    """
+    cuda = device.type == "cuda"
+    with torch.random.fork_rng(devices=[device] if cuda else [], device_type="cuda"):
+        torch.random.default_generator.manual_seed(seed)
+        if cuda:
+            with torch.cuda.device(device):
+                torch.cuda.manual_seed(seed)
+        elif device.type == "mps":  # not forked by fork_rng: seeded, not restored
+            torch.mps.manual_seed(seed)
+        yield
+
+
+def _device_count(devices: int | str | list[int]) -> int | None:
+    """How many devices ``devices`` asks for (``None``: auto or -1, as many as there are)."""
+    if isinstance(devices, list):
+        return len(devices)
+    text = str(devices).strip().lower()
+    if text in ("auto", "-1"):
+        return None
+    if "," in text:
+        return len([d for d in text.split(",") if d.strip()])
+    try:
+        return int(text)
+    except ValueError:
+        return None  # Lightning's own check names what is wrong
+
+
+def device_problem(accelerator: str, devices: int | str | list[int]) -> str | None:
+    """Why this machine cannot run ``accelerator`` x ``devices``, in one line (``None``: it can).
+
+    Example:
+        >>> device_problem("cpu", 0)
+        "trainer.devices: 0 asks for no device at all; use devices: 1 (or auto, or a list such as [0, 1])"
+    """
+    wanted = _device_count(devices)
+    if wanted == 0 or devices == []:
+        return "trainer.devices: 0 asks for no device at all; use devices: 1 (or auto, or a list such as [0, 1])"
+    name = str(accelerator).strip().lower()
+    if name in ("gpu", "cuda"):
+        have = torch.cuda.device_count()
+        if have == 0 and not (name == "gpu" and torch.backends.mps.is_available()):
+            build = f"CUDA {torch.version.cuda}" if torch.version.cuda else "a CPU-only build"
+            return (f"trainer.accelerator: {accelerator!r}, but torch sees no GPU on this machine "
+                    f"(torch {torch.__version__}, {build}); use accelerator: auto (a GPU when there is one) "
+                    "or cpu")
+        if have and wanted is not None and wanted > have:
+            return (f"trainer.devices: {devices!r} asks for {wanted} GPUs, but this machine has {have}; "
+                    f"use devices: {have} or auto")
+    if name == "mps" and not torch.backends.mps.is_available():
+        return (f"trainer.accelerator: {accelerator!r}, but Apple's MPS backend is not available on this machine; "
+                "use accelerator: auto or cpu")
+    if name == "tpu":
+        return "trainer.accelerator: 'tpu' is not supported by proxyml; use auto, cpu or gpu"
+    return None
 
 
 class EpochSeededSampler(Sampler[int]):
@@ -129,7 +195,10 @@ class PretextModule(pl.LightningModule):
 
     def _step(self, batch: dict[str, Any], batch_index: int, stage: str) -> torch.Tensor:
         inputs, targets = self.task.make_batch(batch, self._generator(stage, batch_index))
-        loss = self.task.loss(self.task.forward(self.encoder, self.head, inputs), targets)
+        epoch = self.current_epoch if stage == "train" else 0
+        # dropout masks are drawn here, in the forward pass (backward draws nothing)
+        with seeded_global_rng(batch_seed(self.seed, "model", epoch, batch_index, self.global_rank), self.device):
+            loss = self.task.loss(self.task.forward(self.encoder, self.head, inputs), targets)
         size = len(batch["index"])
         self.log(f"{stage}_loss", loss, prog_bar=True, on_step=stage == "train", on_epoch=True,
                  batch_size=size, sync_dist=stage == "val")  # early stopping sees every rank's loss
@@ -236,15 +305,22 @@ class Trainer:
         _quiet_lightning()
 
     def check_settings(self) -> None:
-        """Raise :class:`RecipeError` if Lightning refuses the ``trainer:`` settings (an
-        accelerator that is not there, an unknown precision or strategy), before any work."""
+        """Raise :class:`RecipeError` if this machine or Lightning refuses the ``trainer:``
+        settings (an accelerator that is not there, ``devices: 0``, an unknown precision or
+        strategy), before any work."""
+        problem = device_problem(self.config.accelerator, self.config.devices)
+        if problem:
+            raise RecipeError(problem)
+        from lightning.fabric.utilities.exceptions import MisconfigurationException
+
         try:
             pl.Trainer(**self._common(), logger=False, enable_checkpointing=False, max_epochs=1)
-        except (ValueError, RuntimeError, TypeError) as exc:  # MisconfigurationException is a ValueError
+        except (MisconfigurationException, ValueError, RuntimeError, TypeError) as exc:
+            reason = " ".join(str(exc).split())  # Lightning's messages span lines: one line here
             raise RecipeError(
                 f"trainer: Lightning refuses these settings (accelerator={self.config.accelerator!r}, "
                 f"devices={self.config.devices!r}, strategy={self.config.strategy!r}, "
-                f"precision={self.config.precision!r}): {exc}"
+                f"precision={self.config.precision!r}): {reason}"
             ) from None
 
     @property
@@ -286,18 +362,18 @@ class Trainer:
         c = self.config
         train_idx, val_idx = split_unlabeled(len(dataset), c.val_fraction, self.seed)
         has_val = len(val_idx) > 0
-        checkpoint = ModelCheckpoint(
-            dirpath=self.checkpoint_dir,
-            filename="best" if has_val else "epoch{epoch:03d}",
-            monitor="val_loss" if has_val else None,
-            mode="min",
-            save_top_k=1,
-            save_last=True,
-            auto_insert_metric_name=False,
-            enable_version_counter=False,
-        )
+        # last.ckpt after every epoch, whatever the held-out loss did (ModelCheckpoint's own
+        # save_last only writes when a top-k checkpoint is written), and best.ckpt by that loss
+        latest = ModelCheckpoint(dirpath=self.checkpoint_dir, filename="last", monitor=None, save_top_k=1,
+                                 enable_version_counter=False)
+        checkpoints = [latest]
+        best = None
+        if has_val:  # first, so that last.ckpt holds its updated record of the best epoch
+            best = ModelCheckpoint(dirpath=self.checkpoint_dir, filename="best", monitor="val_loss", mode="min",
+                                   save_top_k=1, enable_version_counter=False)
+            checkpoints.insert(0, best)
         history = _History()
-        callbacks: list[pl.Callback] = [checkpoint, history, *self.callbacks]
+        callbacks: list[pl.Callback] = [*checkpoints, history, *self.callbacks]
         early = None
         if has_val and c.early_stopping_patience:
             early = EarlyStopping(monitor="val_loss", patience=c.early_stopping_patience, mode="min")
@@ -337,9 +413,9 @@ class Trainer:
             if trainer.interrupted:
                 raise KeyboardInterrupt from None
             raise
-        best = Path(checkpoint.best_model_path) if checkpoint.best_model_path else None
+        best_path = Path(best.best_model_path) if best is not None and best.best_model_path else None
         return FitResult(
-            checkpoint=best or (last if last.exists() else None),
+            checkpoint=best_path or (last if last.exists() else None),
             epochs=trainer.current_epoch,
             seconds=time.perf_counter() - start,
             n_train=len(train_idx),

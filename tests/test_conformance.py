@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from proxyml.registry import ENCODERS, TASKS
-from proxyml.testing import ENCODER_CHECKS, TASK_CHECKS, task_fixture
+from proxyml.testing import ENCODER_CHECKS, TASK_CHECKS, check_resume_matches, task_fixture
 
 
 @pytest.mark.parametrize("check", TASK_CHECKS, ids=lambda c: c.__name__)
@@ -30,3 +30,21 @@ def test_every_task_names_its_modality_and_family() -> None:
         assert name.startswith(task_cls.modality + "."), name
         assert task_cls.family in {"classification", "pairwise_ranking", "reconstruction", "metadata"}
         assert task_cls.proxy_score_meaning, f"{name} does not say what its proxy score means"
+
+
+def _with_randomness(encoder_cls) -> dict:
+    """The encoder's test parameters with its dropout (if it has one) switched on."""
+    params = dict(encoder_cls.test_params()[0])
+    if "dropout" in encoder_cls.Params.model_fields:
+        params["dropout"] = 0.3
+    return params
+
+
+@pytest.mark.parametrize("name", TASKS.names())
+def test_a_killed_run_resumes_to_the_same_weights(name: str, tmp_path) -> None:
+    task_cls = TASKS.get(name)
+    for encoder_name in ENCODERS.names():
+        encoder_cls = ENCODERS.get(encoder_name)
+        if encoder_cls.modality == task_cls.modality:
+            check_resume_matches(task_cls, task_cls.test_params()[0], encoder_cls, _with_randomness(encoder_cls),
+                                 tmp_path / encoder_name)

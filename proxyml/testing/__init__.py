@@ -4,8 +4,9 @@ from proxyml.testing.conformance import (
     ENCODER_CHECKS,
     TASK_CHECKS,
     check_encoder,
+    check_resume_matches,
     check_task,
     task_fixture,
 )
 
-__all__ = ["ENCODER_CHECKS", "TASK_CHECKS", "check_encoder", "check_task", "task_fixture"]
+__all__ = ["ENCODER_CHECKS", "TASK_CHECKS", "check_encoder", "check_resume_matches", "check_task", "task_fixture"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pickle
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
@@ -222,6 +223,70 @@ def check_encoder_state_round_trip(encoder_cls: type[Encoder], params: dict[str,
 
 
 ENCODER_CHECKS = [check_encoder_output, check_encoder_deterministic, check_encoder_state_round_trip]
+
+
+class _Killed(RuntimeError):
+    pass
+
+
+def check_resume_matches(
+    task_cls: type[PretextTask],
+    params: dict[str, Any],
+    encoder_cls: type[Encoder],
+    encoder_params: dict[str, Any],
+    folder: str | Path,
+) -> None:
+    """Training killed after its first epoch and resumed ends with the weights of training
+    that was not interrupted (in ``folder``, two runs of two epochs on 48 test inputs).
+
+    Run it with ``encoder_params`` that switch on any randomness the encoder has (dropout).
+    """
+    from lightning.pytorch import Callback
+
+    from proxyml.recipe import TrainerSection
+    from proxyml.trainer import PretextModule, Trainer
+
+    class KillAfterFirstEpoch(Callback):
+        """Stops a fit the way a kill does: after epoch 0 and its checkpoint are done."""
+
+        def on_train_epoch_start(self, trainer: Any, module: Any) -> None:
+            if trainer.current_epoch == 1:
+                raise _Killed
+
+    spec = encoder_cls.test_spec()
+    x = encoder_cls.test_input(spec, 48, _generator(0))
+    dataset = ArraySampleSet(x.numpy(), [str(i) for i in range(len(x))], spec=spec, source="conformance")
+    config = TrainerSection(max_epochs=2, batch_size=8, val_fraction=0.2, early_stopping_patience=None,
+                            progress_bar=False, accelerator="cpu", devices=1)
+
+    def module() -> PretextModule:
+        task = task_cls(**params)
+        task.prepare(dataset)
+        return _seeded(lambda: PretextModule(task, encoder_cls(spec, encoder_cls.Params(**encoder_params)),
+                                             seed=5), 0)
+
+    saved: dict[str, dict[str, Any]] = {}
+    for name in ("straight", "killed"):
+        folder_k = Path(folder) / name
+        trainer = Trainer(config, folder_k, seed=5, callbacks=[KillAfterFirstEpoch()] if name == "killed" else [])
+        try:
+            trainer.fit(module(), dataset)
+        except _Killed:
+            Trainer(config, folder_k, seed=5).fit(module(), dataset, resume=True)
+        saved[name] = {f.name: torch.load(f, weights_only=False) for f in (folder_k / "checkpoints").glob("*.ckpt")}
+    straight, killed = saved["straight"], saved["killed"]
+    if set(straight) != set(killed) or "last.ckpt" not in straight:
+        raise AssertionError(f"checkpoints differ: {sorted(straight)} uninterrupted, {sorted(killed)} resumed")
+    if straight["last.ckpt"]["epoch"] != 1:
+        raise AssertionError(f"last.ckpt is from epoch {straight['last.ckpt']['epoch']}, expected 1")
+    for file in straight:
+        if straight[file]["epoch"] != killed[file]["epoch"]:
+            raise AssertionError(f"{file}: epoch {straight[file]['epoch']} uninterrupted, "
+                                 f"{killed[file]['epoch']} resumed")
+        for key, value in straight[file]["state_dict"].items():
+            if not torch.equal(value, killed[file]["state_dict"][key]):
+                raise AssertionError(f"{file}: a resumed run ends with other weights than an "
+                                     f"uninterrupted one ({key})")
 
 
 def check_encoder(encoder_cls: type[Encoder]) -> None:

@@ -3,11 +3,12 @@ and the raw-columns baseline."""
 
 from __future__ import annotations
 
+import codecs
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from proxyml.data import SampleSet
 from proxyml.modalities.tabular import baselines, encoders, tasks
@@ -31,6 +32,27 @@ class TableReaderParams(Params):
         64, ge=1, description="per categorical column, the most frequent categories kept; "
         "the rest share the 'unknown' slot"
     )
+    delimiter: str = Field(
+        ",", description="what separates a CSV's cells: ',' (default), ';', '|', or a tab (\"\\t\" or 'tab')"
+    )
+    encoding: str = Field("utf-8", description="a CSV's text encoding, e.g. utf-8 (default), latin-1, cp1252")
+
+    @field_validator("delimiter")
+    @classmethod
+    def _one_character(cls, value: str) -> str:
+        value = {"tab": "\t", "\\t": "\t"}.get(value.lower(), value)
+        if len(value) != 1 or value in "\"\r\n":
+            raise ValueError(f"expected one character such as ',', ';', '|' or \"\\t\" (tab), got {value!r}")
+        return value
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value: str) -> str:
+        try:
+            codecs.lookup(value)
+        except LookupError:
+            raise ValueError(f"unknown encoding {value!r}; e.g. utf-8, latin-1, cp1252") from None
+        return value
 
     @model_validator(mode="after")
     def _disjoint(self) -> TableReaderParams:
@@ -66,7 +88,8 @@ class TabularModality(Modality):
     ) -> pd.DataFrame | None:
         if source.startswith("sklearn:"):
             return read_bundled_labels(source)
-        return read_row_numbered_labels(source, params.id_column, base_dir, data_source)  # type: ignore[attr-defined]
+        return read_row_numbered_labels(source, params.id_column, base_dir, data_source,  # type: ignore[attr-defined]
+                                        delimiter=params.delimiter, encoding=params.encoding)  # type: ignore[attr-defined]
 
 
 __all__ = ["TabularModality", "TableReaderParams", "baselines", "encoders", "tasks"]

@@ -10,12 +10,16 @@ Sources:
 
 Columns are numeric, categorical (text) or boolean, inferred from their cells and overridable
 (``categorical``, ``numeric``, ``drop``): a column whose non-empty cells are mostly (at least
-half) numbers is numeric, and its cells that are not finite numbers (``oops``, ``inf``) are
-missing, counted per column in a note. Columns that are entirely empty or constant are
-dropped; label columns (``labels.target``) are refused as input; every such decision is a note.
+half) numbers is numeric, and its cells that are not finite numbers within float32 range
+(``oops``, ``inf``, ``1e300``) are missing, counted per column in a note. Columns that are
+entirely empty or constant are dropped; label columns (``labels.target``) are refused as input;
+every such decision is a note.
 Rows without an id or with every input cell missing, and CSV lines with more fields than the
 header, are skipped and listed; a row without an id is named by where it is: ``<line N>`` in
-a CSV (the file line, header = line 1), ``<row N>`` in a Parquet file (1-based).
+a CSV (the file line, header = line 1), ``<row N>`` in a Parquet file (1-based). A CSV is
+comma-separated UTF-8 unless ``data.params.delimiter`` / ``data.params.encoding`` say otherwise;
+a file that reads as one column separated by ``;``, tabs or ``|``, or that does not decode, is
+an error that names the option to set.
 
 Example:
     >>> data = read_table("sklearn:breast_cancer")
@@ -62,7 +66,8 @@ class TableSampleSet(ArraySampleSet):
         self.preprocessing = preprocessing
 
 
-def _load(source: str, base_dir: str | Path | None) -> tuple[pd.DataFrame, str, list[str], list[MalformedLine]]:
+def _load(source: str, base_dir: str | Path | None, delimiter: str = ",",
+          encoding: str = "utf-8") -> tuple[pd.DataFrame, str, list[str], list[MalformedLine]]:
     """The raw table, its printable origin, the label columns the source itself declares, and
     the CSV lines skipped as malformed."""
     if source.startswith("sklearn:"):
@@ -71,6 +76,9 @@ def _load(source: str, base_dir: str | Path | None) -> tuple[pd.DataFrame, str, 
     path = Path(source).expanduser()
     if not path.is_absolute() and base_dir is not None:
         path = Path(base_dir) / path
+    if path.is_dir():
+        raise DataError(f"data.source: {path} is a directory; the tabular reader expects one "
+                        f"{' or '.join(SUPPORTED_EXTENSIONS)} file")
     if not path.is_file():
         where = f" (relative paths resolve against {base_dir})" if base_dir is not None else ""
         raise FileNotFoundError(f"data.source: file not found: {path}{where}")
@@ -80,7 +88,8 @@ def _load(source: str, base_dir: str | Path | None) -> tuple[pd.DataFrame, str, 
     try:
         if path.suffix.lower() == ".csv":
             # everything as text: ids such as "007" stay intact and types are inferred per column
-            frame, malformed = read_csv(path, dtype=str, keep_default_na=True)
+            frame, malformed = read_csv(path, dtype=str, keep_default_na=True, sep=delimiter,
+                                        encoding=encoding, option_hint="data.params")
         else:
             frame = pd.read_parquet(path)
     except pd.errors.EmptyDataError:
@@ -94,30 +103,32 @@ def _load(source: str, base_dir: str | Path | None) -> tuple[pd.DataFrame, str, 
 
 
 def read_row_numbered_labels(source: str, id_column: str | None, base_dir: str | Path | None,
-                             data_source: str | None) -> pd.DataFrame | None:
+                             data_source: str | None, *, delimiter: str = ",",
+                             encoding: str = "utf-8") -> pd.DataFrame | None:
     """Labels kept in the data file itself when it has no id column: the same row-number ids
-    as :func:`read_table` gives its rows. ``None`` (the generic label reader takes over) for any
-    other file, or when the file has an id column."""
+    as :func:`read_table` gives its rows (``delimiter``, ``encoding``: the data's reader
+    parameters). ``None`` (the generic label reader takes over) for any other file, or when
+    the file has an id column."""
     path = Path(source).expanduser()
     if not path.is_absolute() and base_dir is not None:
         path = Path(base_dir) / path
     if data_source is None or not path.is_file() or path.resolve() != Path(data_source).resolve():
         return None
-    if (id_column or "id") in _header(path):
+    if (id_column or "id") in _header(path, delimiter, encoding):
         return None  # the generic label reader joins by that column: no need to read the file here
-    frame, _, _, _ = _load(str(path), None)
+    frame, _, _, _ = _load(str(path), None, delimiter, encoding)
     return frame.assign(id=[str(i) for i in range(len(frame))])
 
 
-def _header(path: Path) -> list[str]:
+def _header(path: Path, delimiter: str = ",", encoding: str = "utf-8") -> list[str]:
     """The column names of a CSV or Parquet file, without reading its rows."""
     if path.suffix.lower() == ".parquet":
         import pyarrow.parquet as pq
 
         return list(pq.read_schema(path).names)
     try:
-        return [str(c) for c in pd.read_csv(path, nrows=0).columns]
-    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError, ValueError):
+        return [str(c) for c in pd.read_csv(path, nrows=0, sep=delimiter, encoding=encoding).columns]
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError, ValueError, LookupError):
         return []
 
 
@@ -189,6 +200,8 @@ def read_table(
     numeric: Sequence[str] = (),
     drop: Sequence[str] = (),
     max_categories: int = 64,
+    delimiter: str = ",",
+    encoding: str = "utf-8",
     base_dir: str | Path | None = None,
     preprocessing: dict[str, Any] | None = None,
     label_columns: Sequence[str] = (),
@@ -202,17 +215,21 @@ def read_table(
         drop: columns never used as input.
         max_categories: per categorical column, the most frequent categories kept; the rest
             share the unknown slot.
+        delimiter, encoding: how a CSV is separated and encoded (ignored for other sources).
         base_dir: the folder relative paths resolve against (the recipe's).
         preprocessing: a trained model's transform: reused as is (columns, statistics,
             vocabularies); ``categorical``/``numeric``/``drop`` are then already part of it.
         label_columns: the columns holding the real labels: never input, refused if named.
 
     Raises:
-        FileNotFoundError: no such file. DataError: an empty or unreadable file, a column named in
-        the parameters that is not in the table, a label column named as input, repeated ids,
-        no usable column or row.
+        FileNotFoundError: no such file. DataError: a directory, an empty or unreadable file (one
+        that does not decode, or reads as one column separated by something else), a column named
+        in the parameters that is not in the table, a label column named as input, repeated ids,
+        no usable column or row, a stored transform with statistics that are not finite.
     """
-    frame, origin, declared_labels, malformed = _load(source, base_dir)
+    if preprocessing is not None:
+        prep.check_preprocessing(preprocessing, "the trained model's preprocessing")
+    frame, origin, declared_labels, malformed = _load(source, base_dir, delimiter, encoding)
     if frame.empty:
         raise DataError(f"{origin}: the table has a header but no rows")
     notes: list[str] = []
@@ -256,8 +273,9 @@ def read_table(
     kept_ids = ids[keep].tolist()
     _check_unique(kept_ids, origin, used_id)
     skipped = [SkippedSample(f"<line {m.line}>", origin, m.reason) for m in malformed]
+    unnamed = _skipped_list(reasons, ids, origin, delimiter=delimiter, encoding=encoding)
     return TableSampleSet(array, kept_ids, preprocessing=preprocessing, source=origin,
-                          skipped=skipped + _skipped_list(reasons, ids, origin), notes=notes + encode_notes)
+                          skipped=skipped + unnamed, notes=notes + encode_notes)
 
 
 def _refuse_as_input(labels: list[str], id_column: str | None, **named: Sequence[str]) -> None:
@@ -283,10 +301,12 @@ def _skip_reasons(inputs: pd.DataFrame, ids: pd.Series, notes: list[str]) -> np.
     return reasons
 
 
-def _skipped_list(reasons: np.ndarray, ids: pd.Series, origin: str) -> list[SkippedSample]:
+def _skipped_list(reasons: np.ndarray, ids: pd.Series, origin: str, *, delimiter: str = ",",
+                  encoding: str = "utf-8") -> list[SkippedSample]:
     """The skipped rows, by id; a row without one by its file line (see :func:`row_names`)."""
     unnamed = np.flatnonzero(reasons == "empty id").tolist()
-    names = dict(zip(unnamed, row_names(origin, unnamed, len(reasons)), strict=True))
+    lines = row_names(origin, unnamed, len(reasons), encoding=encoding, delimiter=delimiter)
+    names = dict(zip(unnamed, lines, strict=True))
     return [SkippedSample(names.get(i, str(ids.iloc[i])), origin, str(reasons[i]))
             for i in np.flatnonzero(reasons != "").tolist()]
 

@@ -32,7 +32,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from proxyml.errors import DataError
+
 FORMAT = "proxyml.tabular/1"
+#: the largest magnitude a numeric cell may have: the encoder works in float32, and a larger
+#: value would overflow the column's standard deviation (wiping the column) or the tensor
+LIMIT = float(np.finfo(np.float32).max)
 KINDS = ("numeric", "categorical", "boolean")
 BOOLEAN_CATEGORIES = ["false", "true"]
 _BOOLEAN_TEXT = ("true", "false")
@@ -73,21 +78,33 @@ def _spell(value: Any) -> str:
 
 
 def as_numbers(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """``(values, bad)``: float64 values (NaN where missing or not a finite number) and the mask
-    of cells that hold something that is not a finite number (text, ``inf``, ``-inf``).
+    """``(values, bad)``: float64 values (NaN where missing or not a usable number) and the mask
+    of cells that hold something that is not a finite number within float32 range (text,
+    ``inf``, ``-inf``, ``1e300``: beyond :data:`LIMIT`, about 3.4e38).
 
     Example:
-        >>> values, bad = as_numbers(pd.Series(["1.5", None, "oops", "-inf"]))
+        >>> values, bad = as_numbers(pd.Series(["1.5", None, "oops", "-inf", "1e300"]))
         >>> values.tolist(), bad.tolist()
-        ([1.5, nan, nan, nan], [False, False, True, True])
+        ([1.5, nan, nan, nan, nan], [False, False, True, True, True])
     """
     if pd.api.types.is_bool_dtype(column):
         column = column.astype(float)
-    numbers = pd.to_numeric(column, errors="coerce")
-    values = numbers.to_numpy(dtype=np.float64, na_value=np.nan)
-    values = np.where(np.isfinite(values), values, np.nan)
+    try:
+        numbers = pd.to_numeric(column, errors="coerce")
+        values = numbers.to_numpy(dtype=np.float64, na_value=np.nan)
+    except (OverflowError, TypeError, ValueError):  # e.g. Python ints beyond float64
+        values = np.array([_number(v) for v in column.astype(object)], dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        values = np.where(np.abs(values) <= LIMIT, values, np.nan)  # NaN, inf and beyond float32
     bad = column.notna().to_numpy() & np.isnan(values)
     return values, bad
+
+
+def _number(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError, OverflowError):
+        return float("inf") if isinstance(value, int) else float("nan")
 
 
 def infer_kind(column: pd.Series) -> str:
@@ -125,6 +142,10 @@ def fit_preprocessing(
 ) -> dict[str, Any]:
     """Fit the transform on ``frame`` (the unlabeled pool).
 
+    Numeric statistics are computed in float64 over the cells :func:`as_numbers` accepts
+    (bounded by :data:`LIMIT`), so they are always finite; :func:`check_preprocessing` makes
+    sure of it before the transform is returned.
+
     Args:
         frame: the input columns (and possibly others, ignored).
         numeric: numeric columns, in order.
@@ -136,9 +157,7 @@ def fit_preprocessing(
     numeric_stats = []
     for name in numeric:
         values, _ = as_numbers(frame[name])
-        observed = values[~np.isnan(values)]
-        mean = float(observed.mean()) if observed.size else 0.0
-        std = float(observed.std()) if observed.size else 0.0
+        mean, std = _mean_std(values[~np.isnan(values)])
         numeric_stats.append({"name": name, "mean": mean, "std": std if std > 1e-12 else 1.0})
     vocabularies = []
     for name, kind in categorical.items():
@@ -150,13 +169,43 @@ def fit_preprocessing(
             ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
             categories = [value for value, _ in ranked[:max_categories]]
         vocabularies.append({"name": name, "kind": kind, "categories": categories})
-    return {
+    fitted = {
         "format": FORMAT,
         "id_column": id_column,
         "numeric": numeric_stats,
         "categorical": vocabularies,
         "excluded": list(excluded or []),
     }
+    check_preprocessing(fitted, "the transform fitted on the unlabeled pool")
+    return fitted
+
+
+def _mean_std(observed: np.ndarray) -> tuple[float, float]:
+    """Mean and standard deviation in float64; finite for any values within float64 range:
+    they are scaled by the largest magnitude first when squaring them could overflow."""
+    if not observed.size:
+        return 0.0, 0.0
+    observed = observed.astype(np.float64)
+    scale = float(np.abs(observed).max())
+    if scale <= 1e150:  # always so for cells within float32 range: squares stay far from overflow
+        return float(observed.mean()), float(observed.std())
+    scaled = observed / scale
+    return float(scaled.mean() * scale), float(scaled.std() * scale)
+
+
+def check_preprocessing(preprocessing: Mapping[str, Any], origin: str) -> None:
+    """Raise :class:`DataError` unless every numeric column of ``preprocessing`` has a finite
+    mean and a finite, positive std (what ``preprocessing.json`` may hold: no ``Infinity``,
+    no ``NaN``, and nothing that would turn a column into zeros)."""
+    for stats in preprocessing.get("numeric", []):
+        for key in ("mean", "std"):
+            value = stats.get(key)
+            is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
+            number = _number(value) if is_number else float("nan")
+            if not np.isfinite(number) or (key == "std" and number <= 0):
+                raise DataError(f"{origin}: numeric column {stats.get('name')!r} has {key} {value!r}; "
+                                "a numeric column's mean must be a finite number and its std a finite "
+                                "positive number (refit the transform on the data: train again)")
 
 
 def input_columns(preprocessing: Mapping[str, Any]) -> list[str]:
@@ -173,30 +222,38 @@ def encode_rows(frame: pd.DataFrame, preprocessing: Mapping[str, Any]) -> tuple[
     """Rows of ``frame`` as a float32 ``(n, width)`` array (see :mod:`.layout`) and notes.
 
     The notes count, per column with a few example values, the cells that could not be used as
-    their column's type (text or ``inf`` in a numeric column becomes missing) and the categories
-    the vocabulary does not know (new ones, or rarer than those kept: the unknown slot).
+    their column's type (text, ``inf`` or a number beyond float32 range in a numeric column
+    becomes missing, as does a new cell so far from the stored mean, in stored standard
+    deviations, that the standardised value overflows float32) and the categories the
+    vocabulary does not know (new ones, or rarer than those kept: the unknown slot).
 
     Example:
         >>> stored = fit_preprocessing(pd.DataFrame({"age": [30, 50], "city": ["a", "b"]}),
         ...                            ["age"], {"city": "categorical"}, max_categories=10)
         >>> _, notes = encode_rows(pd.DataFrame({"age": ["40", "oops"], "city": ["c", "a"]}), stored)
         >>> for note in notes: print(note)
-        Read 1 cell(s) that are not finite numbers in numeric column(s) as missing: 'age': 1 (e.g. 'oops').
+        Read 1 cell(s) that are not finite numbers within float32 range (about ±3.4e38) in numeric column(s) as missing: 'age': 1 (e.g. 'oops').
         Encoded 1 cell(s) whose category is not in the vocabulary fitted on the unlabeled pool (a new one, or one rarer than the max_categories kept) with the shared 'unknown' slot: 'city': 1 (e.g. 'c').
     """
     numeric, categorical = preprocessing["numeric"], preprocessing["categorical"]
     n_numeric, n_columns = len(numeric), len(numeric) + len(categorical)
     out = np.zeros((len(frame), 2 * n_columns), dtype=np.float32)
     bad_cells: dict[str, pd.Series] = {}
+    too_far: dict[str, pd.Series] = {}
     unknown: dict[str, pd.Series] = {}
     for j, stats in enumerate(numeric):
         column = frame[stats["name"]]
         values, bad = as_numbers(column)
-        missing = np.isnan(values)
-        out[:, j] = np.where(missing, 0.0, (values - stats["mean"]) / stats["std"])
+        with np.errstate(over="ignore", invalid="ignore"):
+            standardised = (values - stats["mean"]) / stats["std"]
+        far = ~np.isnan(values) & ~(np.abs(standardised) <= LIMIT)  # only with a stored transform
+        missing = np.isnan(values) | far
+        out[:, j] = np.where(missing, 0.0, standardised)
         out[:, n_numeric + j] = missing
         if bad.any():
             bad_cells[stats["name"]] = column[bad]
+        if far.any():
+            too_far[stats["name"]] = column[far]
     for k, vocabulary in enumerate(categorical):
         text = category_text(frame[vocabulary["name"]])
         lookup = {value: code for code, value in enumerate(vocabulary["categories"], start=1)}
@@ -209,8 +266,12 @@ def encode_rows(frame: pd.DataFrame, preprocessing: Mapping[str, Any]) -> tuple[
             unknown[vocabulary["name"]] = text[outside]
     notes = []
     if bad_cells:
-        notes.append(f"Read {sum(map(len, bad_cells.values()))} cell(s) that are not finite numbers in "
-                     f"numeric column(s) as missing: {_counted(bad_cells)}.")
+        notes.append(f"Read {sum(map(len, bad_cells.values()))} cell(s) that are not finite numbers within "
+                     f"float32 range (about ±3.4e38) in numeric column(s) as missing: {_counted(bad_cells)}.")
+    if too_far:
+        notes.append(f"Read {sum(map(len, too_far.values()))} cell(s) as missing whose standardised value "
+                     "(with the stored mean and std) is beyond float32 range: "
+                     f"{_counted(too_far)}.")
     if unknown:
         notes.append(
             f"Encoded {sum(map(len, unknown.values()))} cell(s) whose category is not in the vocabulary "

@@ -27,6 +27,7 @@ class SeriesReaderParams(Params):
     time_column: str = "time"
     value_columns: list[str] | None = None
     format: Literal["wide", "long"] | None = None
+    encoding: str = Field("utf-8", description="text encoding of a .csv table, e.g. latin-1 or utf-8-sig")
 
 
 @MODALITIES.register("timeseries")

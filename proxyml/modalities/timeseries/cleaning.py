@@ -32,6 +32,11 @@ from proxyml.errors import DataError
 MIN_LENGTH = 9
 """The shortest series the conv encoder and the MiniRocket baseline accept."""
 
+VALUE_LIMIT = float(np.finfo(np.float32).max)
+"""The largest magnitude a value may have (about 3.4e38): series are stored as float32, so a
+larger value would become ``inf`` there. Statistics are computed in float64, where the squares of
+values up to this bound (about 1.2e77) cannot overflow."""
+
 STD_FLOOR = 1e-8
 ALL_MISSING = "all values missing"
 _CHUNK_VALUES = 1 << 22  # values per chunk when scanning a memory-mapped array
@@ -82,6 +87,7 @@ def clean_series(
     """
     skipped: list[SkippedSample] = []
     notes: list[str] = []
+    series, ids = _drop_out_of_range(series, ids, source, skipped, notes)
     if isinstance(series, np.ndarray) and not np.isnan(series).any():
         # complete, equal-length input: no per-series work needed
         kept: np.ndarray | list[np.ndarray] = series
@@ -104,6 +110,75 @@ def clean_series(
     notes.extend(length_notes(lengths, target, length_policy))
     array = _stack_to_length(kept, keep, target)
     return CleanedSeries(array, [i for i, k in zip(kept_ids, keep, strict=True) if k], skipped, notes)
+
+
+def out_of_range(x: np.ndarray) -> np.ndarray:
+    """Mask of the values of ``x`` that are infinite or beyond ``±VALUE_LIMIT`` (NaN is not).
+
+    Example:
+        >>> out_of_range(np.array([1.0, np.nan, -np.inf, 1e300])).tolist()
+        [False, False, True, True]
+    """
+    if x.dtype.kind != "f":
+        return np.zeros(x.shape, dtype=bool)
+    return np.abs(x) > VALUE_LIMIT
+
+
+def out_of_range_rows(array: np.ndarray) -> np.ndarray:
+    """Which series of ``array: (n, C, L)`` hold an infinite or out-of-range value.
+
+    Scans a memory-mapped array a chunk at a time, never the whole file at once.
+    """
+    bad = np.zeros(len(array), dtype=bool)
+    if array.dtype.kind != "f":
+        return bad
+    rows = _chunk_rows(array)
+    for start in range(0, len(array), rows):
+        chunk = np.asarray(array[start : start + rows])
+        bad[start : start + len(chunk)] = out_of_range(chunk).reshape(len(chunk), -1).any(axis=1)
+    return bad
+
+
+def out_of_range_reason(x: np.ndarray) -> str:
+    """Why the series ``x: (C, L)`` is skipped: how many bad values, and the first one."""
+    mask = out_of_range(np.asarray(x))
+    channel, step = (int(i) for i in np.argwhere(mask)[0])
+    count = int(mask.sum())
+    return (
+        f"has {count} infinite or out-of-range value{'s' if count > 1 else ''} (e.g. "
+        f"{float(x[channel, step]):g} at channel {channel}, step {step})"
+    )
+
+
+def _drop_out_of_range(
+    series: np.ndarray | Sequence[np.ndarray],
+    ids: Sequence[str],
+    source: str,
+    skipped: list[SkippedSample],
+    notes: list[str],
+) -> tuple[np.ndarray | Sequence[np.ndarray], Sequence[str]]:
+    """Skip the series with an infinite or out-of-range value, before any statistic sees them."""
+    if isinstance(series, np.ndarray):
+        bad = out_of_range_rows(series)
+    else:
+        bad = np.array([bool(out_of_range(np.asarray(x)).any()) for x in series], dtype=bool)
+    if not bad.any():
+        return series, ids
+    for position in np.flatnonzero(bad).tolist():
+        skipped.append(SkippedSample(str(ids[position]), source, out_of_range_reason(series[position])))
+    notes.append(
+        f"Skipped {int(bad.sum())} series with an infinite value or a value beyond ±{VALUE_LIMIT:.4g} "
+        "(the float32 range series are stored in); channels and steps in their reasons count from 0."
+    )
+    kept_ids = [str(i) for i, b in zip(ids, bad, strict=True) if not b]
+    if isinstance(series, np.ndarray):
+        return series[~bad], kept_ids
+    return [x for x, b in zip(series, bad, strict=True) if not b], kept_ids
+
+
+def _chunk_rows(array: np.ndarray) -> int:
+    """How many series of ``array: (n, ...)`` make one chunk of about ``_CHUNK_VALUES`` values."""
+    return max(1, _CHUNK_VALUES // max(1, int(np.prod(array.shape[1:]))))
 
 
 def _drop_and_fill(
@@ -250,34 +325,46 @@ def _nothing_left_message(source: str, skipped: list[SkippedSample]) -> str:
     return f"{source}: no usable series; all {len(skipped)} were skipped: {summary}."
 
 
-def channel_stats(array: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per-channel mean and standard deviation of ``array: (n, C, L)``, in chunks.
+def channel_stats(array: np.ndarray, *, source: str = "the data") -> tuple[np.ndarray, np.ndarray]:
+    """Per-channel mean and standard deviation of ``array: (n, C, L)``, in chunks, in float64.
 
     Reads a memory-mapped array a chunk at a time; the std is floored at ``STD_FLOOR``.
 
     Returns:
-        ``mean: (C,)`` and ``std: (C,)`` as float64.
+        ``mean: (C,)`` and ``std: (C,)`` as float64, both finite.
+
+    Raises:
+        DataError: naming ``source``, when a statistic is not finite (the readers skip series
+            with infinite or out-of-range values before this, so it means such a value got in).
     """
     n, channels, steps = array.shape
-    rows = max(1, _CHUNK_VALUES // max(1, channels * steps))
+    rows = _chunk_rows(array)
     count, mean, m2 = 0, np.zeros(channels), np.zeros(channels)
-    for start in range(0, n, rows):
-        chunk = np.asarray(array[start : start + rows], dtype=np.float64)
-        size = chunk.shape[0] * steps
-        chunk_mean = chunk.mean(axis=(0, 2))
-        chunk_m2 = ((chunk - chunk_mean[None, :, None]) ** 2).sum(axis=(0, 2))
-        delta, total = chunk_mean - mean, count + size
-        mean = mean + delta * size / total
-        m2 = m2 + chunk_m2 + delta**2 * count * size / total
-        count = total
-    return mean, np.maximum(np.sqrt(m2 / max(count, 1)), STD_FLOOR)
+    with np.errstate(invalid="ignore", over="ignore"):  # a non-finite result is raised below
+        for start in range(0, n, rows):
+            chunk = np.asarray(array[start : start + rows], dtype=np.float64)
+            size = chunk.shape[0] * steps
+            chunk_mean = chunk.mean(axis=(0, 2))
+            chunk_m2 = ((chunk - chunk_mean[None, :, None]) ** 2).sum(axis=(0, 2))
+            delta, total = chunk_mean - mean, count + size
+            mean = mean + delta * size / total
+            m2 = m2 + chunk_m2 + delta**2 * count * size / total
+            count = total
+    std = np.maximum(np.sqrt(m2 / max(count, 1)), STD_FLOOR)
+    if not (np.isfinite(mean).all() and np.isfinite(std).all()):
+        raise DataError(
+            f"{source}: the per-channel mean/std are not finite (mean {_short(mean.tolist())}, std "
+            f"{_short(std.tolist())}); the data holds infinite or out-of-range values. Remove them "
+            "(values must be finite and within float32 range) or use normalize='series'."
+        )
+    return mean, std
 
 
 def has_missing(array: np.ndarray) -> bool:
     """Whether ``array: (n, C, L)`` holds a NaN; scans a memory-mapped array in chunks."""
     if array.dtype.kind != "f":
         return False
-    rows = max(1, _CHUNK_VALUES // max(1, int(np.prod(array.shape[1:]))))
+    rows = _chunk_rows(array)
     return any(np.isnan(array[start : start + rows]).any() for start in range(0, len(array), rows))
 
 
@@ -285,16 +372,24 @@ def normalize_array(x: np.ndarray, preprocessing: dict[str, Any], *, in_place: b
     """Apply the normalisation described by ``preprocessing`` to ``x: (n, C, L)`` float32.
 
     ``"dataset"`` uses the stored per-channel ``mean``/``std``; ``"series"`` z-normalises each
-    series per channel; ``"none"`` returns ``x`` unchanged.
+    series per channel; ``"none"`` returns ``x`` unchanged. The arithmetic is done in float64 a
+    chunk of series at a time, so values near the float32 limit neither overflow in ``x - mean``
+    nor in a series' sum of squares.
     """
     mode = preprocessing["normalize"]
     out = x if in_place else np.array(x, dtype=np.float32)
+    if mode not in ("dataset", "series"):
+        return out
     if mode == "dataset":
-        out -= np.asarray(preprocessing["mean"], dtype=np.float32)[None, :, None]
-        out /= np.asarray(preprocessing["std"], dtype=np.float32)[None, :, None]
-    elif mode == "series":
-        out -= out.mean(axis=2, keepdims=True)
-        out /= np.maximum(out.std(axis=2, keepdims=True), STD_FLOOR)
+        mean = np.asarray(preprocessing["mean"], dtype=np.float64)[None, :, None]
+        std = np.asarray(preprocessing["std"], dtype=np.float64)[None, :, None]
+    rows = _chunk_rows(out)
+    for start in range(0, len(out), rows):
+        chunk = out[start : start + rows].astype(np.float64)
+        if mode == "series":
+            mean = chunk.mean(axis=2, keepdims=True)
+            std = np.maximum(chunk.std(axis=2, keepdims=True), STD_FLOOR)
+        out[start : start + rows] = (chunk - mean) / std
     return out
 
 
@@ -329,8 +424,13 @@ def fit_preprocessing(
             )
         if normalize == "dataset":
             mean, std = [float(v) for v in stored["mean"]], [float(v) for v in stored["std"]]
+            if not all(np.isfinite(mean)) or not all(np.isfinite(std)) or min(std, default=1.0) <= 0:
+                raise DataError(
+                    f"{source}: the stored preprocessing has a non-finite mean or a std that is not "
+                    f"a positive number (mean {_short(mean)}, std {_short(std)}); it cannot be applied."
+                )
     elif normalize == "dataset":
-        fitted_mean, fitted_std = channel_stats(array)
+        fitted_mean, fitted_std = channel_stats(array, source=source)
         mean, std = fitted_mean.tolist(), fitted_std.tolist()
     return {
         "normalize": normalize,

@@ -21,7 +21,11 @@ Example:
 
 from __future__ import annotations
 
+import codecs
 import importlib.util
+import pickle
+import zipfile
+import zlib
 from collections import Counter
 from collections.abc import Sequence
 from functools import lru_cache
@@ -41,6 +45,9 @@ SPLITS = ("all", "train", "test")
 LENGTH_POLICIES = ("pad", "crop")
 NORMALIZATIONS = ("dataset", "series", "none")
 SUPPORTED_EXTENSIONS = (".ts", ".npz", ".npy", ".csv", ".parquet")
+_LOAD_ERRORS = (zipfile.BadZipFile, EOFError, OSError, ValueError, pickle.UnpicklingError, zlib.error,
+                NotImplementedError)
+"""What numpy and zipfile raise for a damaged, truncated or foreign ``.npz``/``.npy`` file."""
 BUNDLED_SKTIME_DATASETS: tuple[str, ...] = (
     "ACSF1",
     "ArrowHead",
@@ -138,6 +145,7 @@ def read_series(
     base_dir: str | Path | None = None,
     preprocessing: dict[str, Any] | None = None,
     exclude_columns: list[str] | None = None,
+    encoding: str = "utf-8",
 ) -> SeriesSampleSet:
     """Read, clean and normalise the series of ``source``.
 
@@ -159,18 +167,21 @@ def read_series(
         preprocessing: the ``preprocessing`` of a previously read set; its length, length
             policy, normalisation and mean/std are reused instead of being fitted again.
         exclude_columns: table columns that hold labels; they are never read as input.
+        encoding: the text encoding of a ``.csv`` table (e.g. ``"latin-1"``, ``"utf-8-sig"``).
 
     Returns:
         A :class:`SeriesSampleSet` of ``(C, L)`` float32 series with ``notes`` and ``skipped``.
 
     Raises:
         FileNotFoundError: the file does not exist (the message names it and ``base_dir``).
-        DataError: bad arguments, an unreadable file, no usable series, too-short series or
-            a channel count that does not match ``preprocessing``.
+        DataError: bad arguments, a folder instead of a file, an unreadable or damaged file, no
+            usable series, too-short series or a channel count that does not match
+            ``preprocessing``.
     """
     _check_choice("split", split, SPLITS)
     _check_choice("length_policy", length_policy, LENGTH_POLICIES)
     _check_choice("normalize", normalize, NORMALIZATIONS)
+    _check_encoding(encoding)
     if length is not None and length < cleaning.MIN_LENGTH:
         raise DataError(
             f"The 'length' parameter of read_series must be at least {cleaning.MIN_LENGTH} "
@@ -196,7 +207,7 @@ def read_series(
             if lazy is not None:
                 return lazy
         series, ids, skipped, notes = _read_file(
-            path, id_column, time_column, value_columns, format, exclude_columns or []
+            path, id_column, time_column, value_columns, format, exclude_columns or [], encoding
         )
     cleaned = cleaning.clean_series(series, ids, source=origin, length=length, length_policy=length_policy)
     fitted = cleaning.fit_preprocessing(
@@ -260,6 +271,16 @@ def _check_choice(name: str, value: object, allowed: tuple[str, ...]) -> None:
         )
 
 
+def _check_encoding(encoding: str) -> None:
+    try:
+        codecs.lookup(encoding)
+    except (LookupError, TypeError):
+        raise DataError(
+            f"The 'encoding' parameter of read_series must be a text encoding Python knows, such as "
+            f"'utf-8', 'utf-8-sig', 'latin-1' or 'cp1252'. Got {encoding!r} instead."
+        ) from None
+
+
 def _stored_choices(
     preprocessing: dict[str, Any] | None, length: int | None, length_policy: str, normalize: str
 ) -> tuple[int | None, str, str]:
@@ -286,8 +307,15 @@ def _resolve(source: str, base_dir: str | Path | None) -> Path:
     path = Path(source).expanduser()
     if not path.is_absolute() and base_dir is not None:
         path = Path(base_dir).expanduser() / path
+    where = f" (relative paths are resolved against {base_dir})" if base_dir is not None else ""
+    if path.is_dir():
+        inside = sorted(p.name for p in path.iterdir() if p.suffix.lower() in SUPPORTED_EXTENSIONS)
+        hint = f"; it holds e.g. {', '.join(inside[:5])}" if inside else ""
+        raise DataError(
+            f"{path} is a directory{where}, but a time-series source must be one file "
+            f"({', '.join(SUPPORTED_EXTENSIONS)}) or 'sktime:<Name>'; name the file{hint}."
+        )
     if not path.is_file():
-        where = f" (relative paths are resolved against {base_dir})" if base_dir is not None else ""
         raise FileNotFoundError(f"Time-series file not found: {path}{where}")
     if path.suffix.lower() not in SUPPORTED_EXTENSIONS:
         raise DataError(
@@ -304,40 +332,90 @@ def _read_file(
     value_columns: list[str] | None,
     format: str | None,
     exclude_columns: list[str],
+    encoding: str = "utf-8",
 ) -> tuple[np.ndarray | list[np.ndarray], list[str], list[SkippedSample], list[str]]:
     """Raw series ``(n, C, L)`` or ``[(C, L_i)]``, ids, skipped rows and notes of a file."""
     suffix = path.suffix.lower()
     if suffix in (".csv", ".parquet"):
-        return read_table(path, id_column, time_column, value_columns, format, exclude_columns)
+        return read_table(path, id_column, time_column, value_columns, format, exclude_columns, encoding)
     if suffix == ".ts":
         series, _ = _parse_ts(path)
         return series, [str(i) for i in range(len(series))], [], []
     if suffix == ".npz":
         array, ids = _read_npz(path)
         return array, ids, [], []
-    array = _as_3d(np.load(path, allow_pickle=False), path, "the array")
+    array = _as_3d(_load_npy(path), path, "the array")
     return (
         array,
         [str(i) for i in range(len(array))],
         [],
-        [f"Read {path.name} into memory (not memory-mapped) because it has missing values or needs padding."],
+        [
+            f"Read {path.name} into memory (not memory-mapped) because it has missing, infinite or "
+            "out-of-range values or needs padding."
+        ],
     )
+
+
+def _damaged(path: Path, exc: BaseException) -> DataError:
+    """The error for a file numpy cannot read as the ``.npz``/``.npy`` its name says it is."""
+    npz = path.suffix.lower() == ".npz"
+    what, save = ("an .npz archive", "np.savez(path, X=x)") if npz else ("an .npy file", "np.save(path, x)")
+    detail = str(exc)
+    if "pickled" in detail:  # numpy's guess for a file that is neither a zip nor an .npy
+        detail = "neither a zip archive nor an .npy array"
+    return DataError(
+        f"{path}: damaged or not {what} written by NumPy ({type(exc).__name__}: {detail}); "
+        f"re-export it with {save}."
+    )
+
+
+def _holds_objects(exc: BaseException) -> bool:
+    """Whether numpy refused an array of Python objects (rather than a damaged file)."""
+    return isinstance(exc, ValueError) and ("Object arrays" in str(exc) or "Python objects" in str(exc))
+
+
+def _load_npy(path: Path, mmap_mode: Any = None) -> np.ndarray:
+    """The array of an ``.npy`` file, or a :class:`DataError` saying why it cannot be read."""
+    try:
+        loaded = np.load(path, mmap_mode=mmap_mode, allow_pickle=False)
+    except _LOAD_ERRORS as exc:
+        if _holds_objects(exc):
+            raise DataError(
+                f"{path}: holds Python objects (dtype object), not numbers; save a numeric array, "
+                "e.g. np.save(path, x.astype(np.float32))."
+            ) from exc
+        raise _damaged(path, exc) from exc
+    if isinstance(loaded, np.lib.npyio.NpzFile):
+        loaded.close()
+        raise DataError(f"{path}: is an .npz archive, not an .npy file; rename it to .npz.")
+    return loaded
 
 
 def _read_npz(path: Path) -> tuple[np.ndarray, list[str]]:
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            if "X" not in archive.files:
-                raise DataError(f"{path}: an .npz needs an array 'X' (n, C, L); found {archive.files}.")
-            array = _as_3d(archive["X"], path, "'X'")
-            ids = [str(i) for i in archive["ids"]] if "ids" in archive.files else None
-    except ValueError as exc:
-        if isinstance(exc, DataError):
-            raise
+        archive = np.load(path, allow_pickle=False)
+    except _LOAD_ERRORS as exc:
+        raise _damaged(path, exc) from exc
+    if not isinstance(archive, np.lib.npyio.NpzFile):
         raise DataError(
-            f"{path}: cannot read ({exc}); store numbers for 'X' and strings for 'ids', "
-            "e.g. np.savez(path, X=x, ids=np.array(ids, dtype=str))."
-        ) from exc
+            f"{path}: holds a single array (an .npy file), not an .npz archive; rename it to .npy "
+            "or save it with np.savez(path, X=x)."
+        )
+    with archive:
+        if "X" not in archive.files:
+            raise DataError(f"{path}: an .npz needs an array 'X' (n, C, L); found {archive.files}.")
+        try:
+            x = archive["X"]
+            raw_ids = archive["ids"] if "ids" in archive.files else None
+        except _LOAD_ERRORS as exc:
+            if not _holds_objects(exc):
+                raise _damaged(path, exc) from exc
+            raise DataError(
+                f"{path}: cannot read ({exc}); store numbers for 'X' and strings for 'ids', "
+                "e.g. np.savez(path, X=x, ids=np.array(ids, dtype=str))."
+            ) from exc
+    array = _as_3d(x, path, "'X'")
+    ids = None if raw_ids is None else [str(i) for i in raw_ids]
     if ids is None:
         return array, [str(i) for i in range(len(array))]
     if len(ids) != len(array):
@@ -368,21 +446,18 @@ def _read_npy_lazy(
 ) -> SeriesSampleSet | None:
     """Wrap an ``.npy`` memory-mapped, or return ``None`` when it needs an in-memory copy.
 
-    A copy is needed when the kept steps have missing values or the series must be padded;
-    otherwise cropping is a view and normalisation happens as samples are loaded.
+    A copy is needed when the kept steps have missing values, when a series holds an infinite
+    or out-of-range value (the in-memory path skips it and names it; the file is scanned here a
+    chunk at a time, never loaded whole) or when the series must be padded; otherwise cropping is
+    a view and normalisation happens as samples are loaded.
     """
-    try:
-        array = _as_3d(np.load(path, mmap_mode="r", allow_pickle=False), path, "the array")
-    except ValueError as exc:
-        if isinstance(exc, DataError):
-            raise
-        raise DataError(f"{path}: cannot memory-map this .npy ({exc}).") from exc
+    array = _as_3d(_load_npy(path, mmap_mode="r"), path, "the array")
     lengths = np.full(len(array), array.shape[2], dtype=np.int64)
     if len(array) == 0 or (length is not None and length > array.shape[2]):
         return None
     target = cleaning.target_length(lengths, length, length_policy, str(path))
     view = array[:, :, :target]
-    if cleaning.has_missing(view):
+    if cleaning.has_missing(view) or cleaning.out_of_range_rows(array).any():
         return None
     fitted = cleaning.fit_preprocessing(
         view, normalize=normalize, length_policy=length_policy, stored=preprocessing, source=str(path)
@@ -431,11 +506,84 @@ def _parse_ts(path: Path) -> tuple[list[np.ndarray], list[str]]:
 
     try:
         loaded = load_from_tsfile_to_dataframe(str(path), return_separate_X_and_y=True)
-    except (OSError, ValueError, TypeError) as exc:
-        raise DataError(f"{path}: cannot read as a .ts file: {exc}") from exc
+    except (OSError, ValueError, TypeError, IndexError, KeyError) as exc:
+        raise DataError(f"{path}: cannot read as a .ts file: {exc}{_ts_where(path)}") from exc
     frame, labels = loaded if isinstance(loaded, tuple) else (loaded, [])
+    if frame.shape[1] == 0:  # sktime reads lines without ':label' as labels with no values
+        raise DataError(f"{path}: cannot read as a .ts file: no dimension holds values{_ts_where(path)}")
     series = [_channels_to_array(list(row)) for row in frame.itertuples(index=False)]
     return series, [str(y) for y in labels]
+
+
+def _ts_where(path: Path) -> str:
+    """``" (line N: 'text': why)"`` for the first bad data line of a ``.ts`` file, or ``""``."""
+    try:
+        found = first_bad_ts_line(path.read_text(encoding="utf-8", errors="replace").splitlines())
+    except OSError:
+        return ""
+    if found is None:
+        return ""
+    number, text, why = found
+    shown = text if len(text) <= 60 else text[:57] + "..."
+    return f" (line {number}: {shown!r}: {why})"
+
+
+def first_bad_ts_line(lines: Sequence[str]) -> tuple[int, str, str] | None:
+    """The first data line of a ``.ts`` file that sktime's reader would choke on, or ``None``.
+
+    A heuristic for the common mistakes (sktime's messages give no line number without
+    timestamps): a value that is not a number (``?`` is a missing value), a line with another
+    number of dimensions than ``@dimensions`` (or ``@univariate true``, or the first data line),
+    and a line without a class label when ``@classLabel true``.
+
+    Returns:
+        The 1-based line number, the line and what is wrong with it.
+
+    Example:
+        >>> first_bad_ts_line(["@univariate true", "@classLabel true a", "@data", "1,2:a", "1,x:a"])
+        (5, '1,x:a', "'x' is not a number")
+    """
+    labelled, timestamps, expected, in_data = False, False, None, False
+    for number, raw in enumerate(lines, start=1):
+        line = raw.strip()
+        if not line:
+            continue
+        if not in_data:
+            tokens = line.lower().split()
+            if tokens[0] == "@data":
+                in_data = True
+            elif tokens[0] in ("@classlabel", "@targetlabel") and len(tokens) > 1:
+                labelled = tokens[1] == "true"
+            elif tokens[0] == "@timestamps" and len(tokens) > 1:
+                timestamps = tokens[1] == "true"
+            elif tokens[0] == "@univariate" and len(tokens) > 1 and tokens[1] == "true":
+                expected = 1 if expected is None else expected
+            elif tokens[0] == "@dimensions" and len(tokens) > 1 and tokens[1].isdigit():
+                expected = int(tokens[1])
+            continue
+        if timestamps:
+            return None  # sktime's messages name the line in this form
+        fields = line.split(":")
+        if labelled:
+            if len(fields) < 2 or not fields[-1].strip():
+                return number, line, "no class label after the last ':' although @classLabel is true"
+            fields = fields[:-1]
+        if expected is None:
+            expected = len(fields)
+        if len(fields) != expected:
+            return number, line, f"has {len(fields)} dimension(s), expected {expected}"
+        for field in fields:
+            if not field.strip():
+                continue  # an empty dimension is allowed
+            for value in field.split(","):
+                value = value.strip()
+                if value == "?":
+                    continue
+                try:
+                    float(value)
+                except ValueError:
+                    return number, line, f"{value!r} is not a number" if value else "has an empty value"
+    return None
 
 
 def _channels_to_array(cells: list[Any]) -> np.ndarray:

@@ -23,16 +23,23 @@ def read_table(
     value_columns: list[str] | None,
     format: str | None,
     exclude_columns: list[str],
+    encoding: str = "utf-8",
 ) -> tuple[np.ndarray | list[np.ndarray], list[str], list[SkippedSample], list[str]]:
-    """Raw series of a wide or long ``.csv``/``.parquet`` table, its ids, skipped rows, notes."""
+    """Raw series of a wide or long ``.csv``/``.parquet`` table, its ids, skipped rows, notes.
+
+    ``encoding`` is the text encoding of a ``.csv`` (Parquet stores its own).
+    """
     if format not in (None, "wide", "long"):
         raise DataError(f"The 'format' parameter of read_series must be wide or long. Got {format!r}.")
     malformed: list[MalformedLine] = []
     try:
         if path.suffix.lower() == ".csv":
-            frame, malformed = read_csv(path, dtype={id_column: str})  # keep ids such as "007" intact
+            # dtype=str keeps ids such as "007" intact
+            frame, malformed = read_csv(path, dtype={id_column: str}, encoding=encoding)
         else:
             frame = pd.read_parquet(path)
+    except DataError:
+        raise  # already names the file (and the line)
     except (ValueError, OSError) as exc:
         raise DataError(f"{path}: cannot read the table: {exc}") from exc
     long_form = format == "long" or (format is None and time_column in frame.columns)
