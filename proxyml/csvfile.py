@@ -97,6 +97,28 @@ def read_csv(path: Path, *, option_hint: str | None = None,
     return frame, malformed
 
 
+def delimiter_option(value: str) -> str:
+    """A ``delimiter`` recipe value as the one character pandas wants (``tab`` and ``\\t`` are a tab).
+
+    Example:
+        >>> delimiter_option("tab"), delimiter_option(";")
+        ('\\t', ';')
+    """
+    value = {"tab": "\t", "\\t": "\t"}.get(value.lower(), value)
+    if len(value) != 1 or value in "\"\r\n":
+        raise ValueError(f"expected one character such as ',', ';', '|' or \"\\t\" (tab), got {value!r}")
+    return value
+
+
+def encoding_option(value: str) -> str:
+    """An ``encoding`` recipe value, checked against the codecs Python knows."""
+    try:
+        codecs.lookup(value)
+    except (LookupError, TypeError):
+        raise ValueError(f"unknown encoding {value!r}; e.g. utf-8, utf-8-sig, latin-1, cp1252") from None
+    return value
+
+
 def check_delimiter(path: str | Path, frame: pd.DataFrame, *, delimiter: str = ",",
                     option_hint: str | None = None) -> None:
     """Raise :class:`DataError` when ``frame``, read from ``path`` with ``delimiter``, is one

@@ -17,7 +17,7 @@ Example:
     []
     >>> _ = (folder / "a.csv").write_text("id,x\\n1,2\\n3,4\\n")
     >>> changes(saved, source_fingerprint(str(folder / "a.csv")))[0]
-    'size 10 -> 14 bytes'
+    'size 9 -> 13 bytes'
 """
 
 from __future__ import annotations

@@ -19,12 +19,13 @@ import pandas as pd
 
 from proxyml.csvfile import read_csv
 from proxyml.data import Labels, SampleSet, id_text
-from proxyml.errors import LabelError
+from proxyml.errors import DataError, LabelError
 from proxyml.modality import Modality
 from proxyml.params import Params
 
 
-def read_label_table(source: str, base_dir: Path | None = None, notes: list[str] | None = None) -> pd.DataFrame:
+def read_label_table(source: str, base_dir: Path | None = None, notes: list[str] | None = None, *,
+                     delimiter: str = ",", encoding: str = "utf-8") -> pd.DataFrame:
     """A CSV or Parquet file of labels (relative paths resolve against ``base_dir``).
 
     Malformed CSV lines (more fields than the header) are left out and, when ``notes`` is
@@ -33,6 +34,9 @@ def read_label_table(source: str, base_dir: Path | None = None, notes: list[str]
     path = Path(source).expanduser()
     if not path.is_absolute() and base_dir is not None:
         path = base_dir / path
+    if path.is_dir():
+        raise LabelError(f"labels.source: {path} is a folder; give the labels file in it "
+                         "(a .csv or .parquet file with an id column and the target)")
     if not path.is_file():
         raise FileNotFoundError(f"labels.source: file not found: {path}")
     suffix = path.suffix.lower()
@@ -41,7 +45,8 @@ def read_label_table(source: str, base_dir: Path | None = None, notes: list[str]
     try:
         if suffix == ".parquet":
             return pd.read_parquet(path)
-        frame, malformed = read_csv(path, dtype=str, keep_default_na=True)
+        frame, malformed = read_csv(path, dtype=str, keep_default_na=True, sep=delimiter, encoding=encoding,
+                                    option_hint="labels")
         if malformed and notes is not None:
             lines = ", ".join(str(m.line) for m in malformed[:10]) + (" ..." if len(malformed) > 10 else "")
             notes.append(f"{len(malformed)} malformed lines of {path.name} (more fields than the header) "
@@ -49,7 +54,9 @@ def read_label_table(source: str, base_dir: Path | None = None, notes: list[str]
         return frame
     except pd.errors.EmptyDataError:
         raise LabelError(f"labels.source: {path} is empty") from None
-    except (pd.errors.ParserError, UnicodeDecodeError, OSError, ValueError) as exc:
+    except DataError:
+        raise  # names the file, the line and the option to set
+    except (pd.errors.ParserError, OSError, ValueError) as exc:
         # pyarrow's errors derive from these; a corrupt file must not surface as a traceback
         raise LabelError(f"labels.source: cannot read {path} ({exc})") from None
 
@@ -203,7 +210,8 @@ def load_labels(
     if modality is not None and reader_params is not None:
         table = modality.read_label_source(section.source, reader_params, base_dir, dataset.source)
     if table is None:
-        table = read_label_table(section.source, base_dir, read_notes)
+        table = read_label_table(section.source, base_dir, read_notes, delimiter=getattr(section, "delimiter", ","),
+                                 encoding=getattr(section, "encoding", "utf-8"))
     where = f"labels ({section.source})"
     id_column, target = section.id_column, section.target
     for column, key in ((id_column, "labels.id_column"), (target, "labels.target")):

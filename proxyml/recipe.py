@@ -38,6 +38,7 @@ from pydantic import (
     model_validator,
 )
 
+from proxyml.csvfile import delimiter_option, encoding_option
 from proxyml.errors import RecipeError
 from proxyml.params import format_validation_error, validate_params
 from proxyml.registry import BASELINES, ENCODERS, MODALITIES, TASKS
@@ -65,6 +66,11 @@ class LabelsSection(Section):
     target: str = "class"
     positive: str | int | float | bool | None = None
     id_column: str = "id"
+    delimiter: str = Field(",", description="what separates a CSV's cells: ',', ';', '|' or a tab ('tab')")
+    encoding: str = Field("utf-8", description="a CSV's text encoding, e.g. utf-8, latin-1, cp1252")
+
+    _delimiter = field_validator("delimiter")(lambda cls, value: delimiter_option(value))
+    _encoding = field_validator("encoding")(lambda cls, value: encoding_option(value))
 
 
 class TrainerSection(Section):
@@ -293,15 +299,60 @@ def recipe_from_dict(data: dict[str, Any], base_dir: Path | None = None, *, orig
     return recipe
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader, refusing a key given twice in one mapping (PyYAML keeps the last)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            line = key_node.start_mark.line + 1
+            try:
+                repeated = key in seen
+            except TypeError:
+                continue  # an unhashable key: the mapping constructor says what is wrong
+            if repeated:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"the key {key!r} is given twice (lines {seen[key]} and {line}); "
+                    "YAML would keep only the last, so say it once", key_node.start_mark)
+            seen[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+
+def load_yaml(text: str) -> Any:
+    """Parse recipe YAML safely; a key repeated within one mapping is an error.
+
+    Example:
+        >>> load_yaml("{a: 1, b: 2}")
+        {'a': 1, 'b': 2}
+        >>> try:
+        ...     load_yaml("{a: 1, a: 2}")
+        ... except yaml.YAMLError as exc:
+        ...     print(exc.problem)
+        the key 'a' is given twice (lines 1 and 1); YAML would keep only the last, so say it once
+    """
+    return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader subclass)
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """A YAML error in one line: where, and what."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None)
+    if mark is None or problem is None:
+        return " ".join(str(exc).split())
+    context = getattr(exc, "context", None)
+    return f"line {mark.line + 1}, column {mark.column + 1}: {problem}" + (f" ({context})" if context else "")
+
+
 def load_recipe(path: str | Path, overrides: Sequence[str] = ()) -> Recipe:
     """Read, override and validate the recipe at ``path``."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"recipe not found: {path}")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
-        raise RecipeError(f"{path}: not valid YAML: {exc}") from None
+        raise RecipeError(f"{path}: not valid YAML: {_yaml_problem(exc)}") from None
     except UnicodeDecodeError:
         raise RecipeError(f"{path}: not a text file (a recipe is UTF-8 YAML)") from None
     if data is None and not overrides:

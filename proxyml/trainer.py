@@ -86,7 +86,9 @@ def device_problem(accelerator: str, devices: int | str | list[int]) -> str | No
 
     Example:
         >>> device_problem("cpu", 0)
-        "trainer.devices: 0 asks for no device at all; use devices: 1 (or auto, or a list such as [0, 1])"
+        'trainer.devices: 0 asks for no device at all; use devices: 1 (or auto, or a list such as [0, 1])'
+        >>> device_problem("cpu", "auto") is None
+        True
     """
     wanted = _device_count(devices)
     if wanted == 0 or devices == []:

@@ -155,3 +155,68 @@ def test_tasks_verbose_lists_every_component_with_its_parameters(capsys) -> None
     assert "horizon: int = 8" in out and "segments: int = 3" in out
     assert "encoders:" in out and "timeseries.conv1d" in out and "embed_dim: int = 64" in out
     assert "baselines:" in out and "num_kernels: int = 10000" in out
+
+
+@pytest.mark.parametrize(("setting", "expected"), [
+    ("trainer.accelerator=gpu", "trainer.accelerator: 'gpu', but torch sees no GPU on this machine"),
+    ("trainer.accelerator=cuda", "trainer.accelerator: 'cuda', but torch sees no GPU on this machine"),
+    ("trainer.accelerator=mps", "trainer.accelerator: 'mps', but Apple's MPS backend is not available"),
+    ("trainer.devices=0", "trainer.devices: 0 asks for no device at all"),
+    ("trainer.precision=bogus", "trainer: Lightning refuses these settings"),
+])
+@pytest.mark.parametrize("verb", ["check", "run"])
+def test_a_device_this_machine_lacks_is_one_line_and_exit_2(verb: str, setting: str, expected: str, tmp_path,
+                                                            capsys, monkeypatch) -> None:
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 0)  # whatever machine the tests run on
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    path = write(tmp_path, VALID)
+    assert main([verb, str(path), "--set", setting, "--set", f"output.dir={tmp_path / 'run'}"]) == 2
+    err = capsys.readouterr().err
+    assert expected in err and err.count("\n") == 1 and "Traceback" not in err
+    assert not (tmp_path / "run").exists()
+
+
+def test_embed_and_score_into_a_folder_and_evaluate_into_another(tmp_path: Path, capsys) -> None:
+    import yaml
+    from conftest import tiny_recipe_dict
+
+    recipe = tmp_path / "tiny.yaml"
+    recipe.write_text(yaml.safe_dump(tiny_recipe_dict(tmp_path)))
+    assert main(["run", str(recipe), "--set", "trainer.max_epochs=1"]) == 0
+    run_dir, out = tmp_path / "run", tmp_path / "out"
+    out.mkdir()
+    assert main(["embed", str(run_dir), "--out", str(out)]) == 0
+    assert main(["score", str(run_dir), "--out", str(tmp_path / "new") + "/"]) == 0
+    assert pd.read_parquet(out / "embeddings.parquet").shape == (60, 9)
+    assert pd.read_csv(tmp_path / "new" / "proxy_scores.csv").shape == (60, 2)
+    assert main(["embed", str(run_dir), "--out", str(tmp_path / "e.csv")]) == 2
+    assert "--out" in capsys.readouterr().err
+    before = (run_dir / "report.json").read_text()
+    assert main(["evaluate", str(run_dir), "--set", "evaluate.repeats=2", "--out", str(tmp_path / "again")]) == 0
+    assert f"report: {tmp_path / 'again'}/report.html" in capsys.readouterr().out
+    assert (run_dir / "report.json").read_text() == before  # the run's own report is left alone
+    again = json.loads((tmp_path / "again" / "report.json").read_text())
+    assert len(again["probes"]["proxyml"]["all"]["aucs"]) == 2
+
+
+def test_a_second_run_from_the_command_line_says_where_it_went(tmp_path: Path, capsys) -> None:
+    import yaml
+    from conftest import tiny_recipe_dict
+
+    recipe = tmp_path / "tiny.yaml"
+    recipe.write_text(yaml.safe_dump(tiny_recipe_dict(tmp_path)))
+    assert main(["train", str(recipe), "--set", "trainer.max_epochs=1"]) == 0
+    assert main(["run", str(recipe), "--set", "trainer.max_epochs=1"]) == 0
+    assert f"report: {tmp_path / 'run-2'}/report.html" in capsys.readouterr().out
+    assert main(["run", str(recipe), "--resume", "--overwrite"]) == 2
+    assert "give one" in capsys.readouterr().err
+
+
+def test_a_key_given_twice_in_a_recipe_is_refused(tmp_path: Path, capsys) -> None:
+    path = write(tmp_path, VALID + "trainer:\n  max_epochs: 3\n  max_epochs: 4\n")
+    assert main(["check", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err == (f"proxyml check: error: {path}: not valid YAML: line 6, column 3: the key 'max_epochs' is given "
+                   "twice (lines 5 and 6); YAML would keep only the last, so say it once\n")

@@ -273,3 +273,54 @@ def test_malformed_label_lines_are_left_out_and_named(tmp_path) -> None:
     labels = load_labels(LabelsSection(source=str(tmp_path / "l.csv"), target="kind", positive="b"), dataset)
     assert labels.ids == ["r0", "r2", "r3"] and labels.y.tolist() == [0, 1, 0]
     assert any("1 malformed lines of l.csv" in note and "line 3" in note for note in labels.notes)
+
+
+def test_a_positive_spelled_in_other_cases_counts_them_with_a_note(labels_from) -> None:
+    rows = [("s00", "yes"), ("s01", "YES"), ("s02", "no"), ("s03", "NO"), ("s04", " Yes"), ("s05", "no")]
+    labels = labels_from(rows, positive="yes")
+    assert labels.y.tolist() == [1, 1, 0, 0, 1, 0]
+    assert labels.notes == ["labels.positive 'yes' also matched ' Yes', 'YES' (case and surrounding spaces ignored): "
+                            "'yes' (1), 'YES' (1), ' Yes' (1) counted positive; 'no' (2), 'NO' (1) counted negative"]
+
+
+def test_a_column_with_more_than_two_values_says_how_each_was_counted(labels_from) -> None:
+    labels = labels_from([("s00", "churned"), ("s01", "active"), ("s02", "paused"), ("s03", "active")],
+                         positive="churned")
+    assert labels.y.tolist() == [1, 0, 0, 0]
+    assert labels.notes == ["column 'y' has 3 values: 'churned' (1) counted positive; 'active' (2), 'paused' (1) "
+                            "counted negative"]
+
+
+def test_an_unquoted_yes_is_read_as_a_boolean_and_said_so(labels_from) -> None:
+    labels = labels_from([("s00", "yes"), ("s01", "no"), ("s02", "yes")], positive=True)  # `positive: yes`
+    assert labels.y.tolist() == [1, 0, 1]
+    assert labels.notes[0].startswith("labels.positive was read as the YAML boolean True (YAML reads an unquoted "
+                                      "yes as True); counting 'yes' as positive. Quote it")
+
+
+def test_a_yaml_boolean_that_matches_nothing_says_to_quote_the_value(labels_from) -> None:
+    with pytest.raises(LabelError, match=r"labels.positive: True was read as a YAML boolean .* "
+                                         r"values are 'churned', 'stayed'. Quote the value"):
+        labels_from([("s00", "churned"), ("s01", "stayed")], positive=True)
+
+
+def test_a_semicolon_separated_labels_file_names_the_delimiter(tmp_path, dataset) -> None:
+    (tmp_path / "l.csv").write_text("id;y\ns00;1\ns01;0\n")
+    with pytest.raises(Exception, match=r"l.csv: read as a single column 'id;y' .*\(set labels.delimiter: ';'\)"):
+        load_labels(LabelsSection(source="l.csv", target="y"), dataset, base_dir=tmp_path)
+    labels = load_labels(LabelsSection(source="l.csv", target="y", delimiter=";"), dataset, base_dir=tmp_path)
+    assert labels.y.tolist() == [1, 0]
+
+
+def test_a_latin1_labels_file_names_the_line_and_the_encoding_option(tmp_path, dataset) -> None:
+    (tmp_path / "l.csv").write_bytes("id,y\ns00,oui\ns01,non\ns02,f\xe9e\n".encode("latin-1"))
+    with pytest.raises(Exception, match=r"line 4 .*set labels.encoding: latin-1"):
+        load_labels(LabelsSection(source="l.csv", target="y", positive="oui"), dataset, base_dir=tmp_path)
+    labels = load_labels(LabelsSection(source="l.csv", target="y", positive="oui", encoding="latin-1"), dataset,
+                         base_dir=tmp_path)
+    assert labels.y.tolist() == [1, 0, 0]
+
+
+def test_a_folder_as_labels_source_is_named_as_a_folder(tmp_path, dataset) -> None:
+    with pytest.raises(LabelError, match="is a folder; give the labels file in it"):
+        load_labels(LabelsSection(source=str(tmp_path), target="y"), dataset)

@@ -3,13 +3,13 @@ and the raw-columns baseline."""
 
 from __future__ import annotations
 
-import codecs
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from pydantic import Field, field_validator, model_validator
 
+from proxyml.csvfile import delimiter_option, encoding_option
 from proxyml.data import SampleSet
 from proxyml.modalities.tabular import baselines, encoders, tasks
 from proxyml.modalities.tabular.bundled import read_bundled_labels
@@ -37,22 +37,8 @@ class TableReaderParams(Params):
     )
     encoding: str = Field("utf-8", description="a CSV's text encoding, e.g. utf-8 (default), latin-1, cp1252")
 
-    @field_validator("delimiter")
-    @classmethod
-    def _one_character(cls, value: str) -> str:
-        value = {"tab": "\t", "\\t": "\t"}.get(value.lower(), value)
-        if len(value) != 1 or value in "\"\r\n":
-            raise ValueError(f"expected one character such as ',', ';', '|' or \"\\t\" (tab), got {value!r}")
-        return value
-
-    @field_validator("encoding")
-    @classmethod
-    def _known_encoding(cls, value: str) -> str:
-        try:
-            codecs.lookup(value)
-        except LookupError:
-            raise ValueError(f"unknown encoding {value!r}; e.g. utf-8, latin-1, cp1252") from None
-        return value
+    _delimiter = field_validator("delimiter")(lambda cls, value: delimiter_option(value))
+    _encoding = field_validator("encoding")(lambda cls, value: encoding_option(value))
 
     @model_validator(mode="after")
     def _disjoint(self) -> TableReaderParams:

@@ -6,8 +6,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
-from pydantic import Field
+from pydantic import Field, field_validator
 
+from proxyml.csvfile import delimiter_option, encoding_option
 from proxyml.data import SampleSet
 from proxyml.modalities.timeseries import baselines, encoders, tasks
 from proxyml.modalities.timeseries.io import read_series, read_sktime_labels
@@ -28,6 +29,10 @@ class SeriesReaderParams(Params):
     value_columns: list[str] | None = None
     format: Literal["wide", "long"] | None = None
     encoding: str = Field("utf-8", description="text encoding of a .csv table, e.g. latin-1 or utf-8-sig")
+    delimiter: str = Field(",", description="what separates a .csv table's cells: ',', ';', '|' or a tab ('tab')")
+
+    _delimiter = field_validator("delimiter")(lambda cls, value: delimiter_option(value))
+    _encoding = field_validator("encoding")(lambda cls, value: encoding_option(value))
 
 
 @MODALITIES.register("timeseries")

@@ -21,7 +21,6 @@ Example:
 
 from __future__ import annotations
 
-import codecs
 import importlib.util
 import pickle
 import zipfile
@@ -36,6 +35,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from proxyml.csvfile import delimiter_option, encoding_option
 from proxyml.data import ArraySampleSet, SkippedSample
 from proxyml.errors import DataError
 from proxyml.modalities.timeseries import cleaning
@@ -146,6 +146,7 @@ def read_series(
     preprocessing: dict[str, Any] | None = None,
     exclude_columns: list[str] | None = None,
     encoding: str = "utf-8",
+    delimiter: str = ",",
 ) -> SeriesSampleSet:
     """Read, clean and normalise the series of ``source``.
 
@@ -168,6 +169,7 @@ def read_series(
             policy, normalisation and mean/std are reused instead of being fitted again.
         exclude_columns: table columns that hold labels; they are never read as input.
         encoding: the text encoding of a ``.csv`` table (e.g. ``"latin-1"``, ``"utf-8-sig"``).
+        delimiter: what separates a ``.csv`` table's cells (``","``, ``";"``, ``"\\t"``, ...).
 
     Returns:
         A :class:`SeriesSampleSet` of ``(C, L)`` float32 series with ``notes`` and ``skipped``.
@@ -181,7 +183,8 @@ def read_series(
     _check_choice("split", split, SPLITS)
     _check_choice("length_policy", length_policy, LENGTH_POLICIES)
     _check_choice("normalize", normalize, NORMALIZATIONS)
-    _check_encoding(encoding)
+    encoding, delimiter = _csv_option("encoding", encoding_option, encoding), _csv_option(
+        "delimiter", delimiter_option, delimiter)
     if length is not None and length < cleaning.MIN_LENGTH:
         raise DataError(
             f"The 'length' parameter of read_series must be at least {cleaning.MIN_LENGTH} "
@@ -207,7 +210,7 @@ def read_series(
             if lazy is not None:
                 return lazy
         series, ids, skipped, notes = _read_file(
-            path, id_column, time_column, value_columns, format, exclude_columns or [], encoding
+            path, id_column, time_column, value_columns, format, exclude_columns or [], encoding, delimiter
         )
     cleaned = cleaning.clean_series(series, ids, source=origin, length=length, length_policy=length_policy)
     fitted = cleaning.fit_preprocessing(
@@ -271,14 +274,11 @@ def _check_choice(name: str, value: object, allowed: tuple[str, ...]) -> None:
         )
 
 
-def _check_encoding(encoding: str) -> None:
+def _csv_option(name: str, check: Any, value: str) -> str:
     try:
-        codecs.lookup(encoding)
-    except (LookupError, TypeError):
-        raise DataError(
-            f"The 'encoding' parameter of read_series must be a text encoding Python knows, such as "
-            f"'utf-8', 'utf-8-sig', 'latin-1' or 'cp1252'. Got {encoding!r} instead."
-        ) from None
+        return str(check(value))
+    except ValueError as exc:
+        raise DataError(f"The {name!r} parameter of read_series: {exc}.") from None
 
 
 def _stored_choices(
@@ -333,11 +333,12 @@ def _read_file(
     format: str | None,
     exclude_columns: list[str],
     encoding: str = "utf-8",
+    delimiter: str = ",",
 ) -> tuple[np.ndarray | list[np.ndarray], list[str], list[SkippedSample], list[str]]:
     """Raw series ``(n, C, L)`` or ``[(C, L_i)]``, ids, skipped rows and notes of a file."""
     suffix = path.suffix.lower()
     if suffix in (".csv", ".parquet"):
-        return read_table(path, id_column, time_column, value_columns, format, exclude_columns, encoding)
+        return read_table(path, id_column, time_column, value_columns, format, exclude_columns, encoding, delimiter)
     if suffix == ".ts":
         series, _ = _parse_ts(path)
         return series, [str(i) for i in range(len(series))], [], []

@@ -24,10 +24,11 @@ def read_table(
     format: str | None,
     exclude_columns: list[str],
     encoding: str = "utf-8",
+    delimiter: str = ",",
 ) -> tuple[np.ndarray | list[np.ndarray], list[str], list[SkippedSample], list[str]]:
     """Raw series of a wide or long ``.csv``/``.parquet`` table, its ids, skipped rows, notes.
 
-    ``encoding`` is the text encoding of a ``.csv`` (Parquet stores its own).
+    ``encoding`` and ``delimiter`` say how a ``.csv`` is written (Parquet stores its own).
     """
     if format not in (None, "wide", "long"):
         raise DataError(f"The 'format' parameter of read_series must be wide or long. Got {format!r}.")
@@ -35,7 +36,8 @@ def read_table(
     try:
         if path.suffix.lower() == ".csv":
             # dtype=str keeps ids such as "007" intact
-            frame, malformed = read_csv(path, dtype={id_column: str}, encoding=encoding)
+            frame, malformed = read_csv(path, dtype={id_column: str}, encoding=encoding, sep=delimiter,
+                                        option_hint="data.params")
         else:
             frame = pd.read_parquet(path)
     except DataError:
@@ -60,7 +62,8 @@ def read_table(
     missing_id = frame[id_column].isna().to_numpy()
     skipped = [
         SkippedSample(name, str(path), f"empty {id_column!r} cell")
-        for name in row_names(path, np.flatnonzero(missing_id).tolist(), len(frame))
+        for name in row_names(path, np.flatnonzero(missing_id).tolist(), len(frame), encoding=encoding,
+                                  delimiter=delimiter)
     ]
     notes = [f"Skipped {len(skipped)} rows with an empty {id_column!r} cell."] if skipped else []
     if malformed:
