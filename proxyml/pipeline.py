@@ -89,6 +89,8 @@ def prepare(recipe: Recipe, preprocessing: dict[str, Any] | None = None) -> Prep
         labels = load_labels(recipe.labels, dataset, modality, reader_params, recipe.base_dir)
         budgets, budget_notes = resolve_budgets(labels.y, recipe.evaluate.label_budgets)
         log.info("labels: %d labelled samples (%d positive)", len(labels.ids), int(labels.y.sum()))
+        for note in labels.notes:
+            log.info("labels: %s", note)
     create_task(recipe.task.name, recipe.task.params).check_spec(dataset.spec)  # e.g. series too short
     return Prepared(recipe, dataset, labels, budgets, budget_notes)
 
