@@ -147,6 +147,8 @@ def _dispatch(args: argparse.Namespace) -> int:
             print(f"trained {fit.epochs} epochs; checkpoint: {fit.checkpoint}")
             return 0
         result = pipeline.run(recipe, resume=args.resume, overwrite=args.overwrite)
+        if result.fit is not None and result.fit.global_rank != 0:
+            return 0  # under DDP the other processes leave the summary to rank 0
         summary = _summarise(result.report)
         if summary:
             print(summary)
