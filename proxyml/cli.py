@@ -94,6 +94,21 @@ def _summarise(report: dict) -> str:
         cells = ", ".join(f"{b}: {d['mean']:+.3f} (wins {d['win_rate']:.0%}, ties {d['tie_rate']:.0%})"
                           for b, d in budgets.items())
         lines.append(f"  proxyml - {other:<22} {cells}")
+    verdict = report.get("verdict")
+    if isinstance(verdict, dict):
+        lines.append(f"verdict: {verdict.get('recommendation') or 'n/a'}")
+        outcomes = {"proxyml": "proxyml wins", "baseline": "baseline wins", "undecided": "no difference shown"}
+        for budget, v in (verdict.get("budgets") or {}).items():
+            line = f"  {budget}: best {v.get('best')}"
+            d = v.get("difference")
+            if d:
+                ci = d.get("ci") or [None, None]
+                interval = "no interval" if None in ci else f"[{ci[0]:+.3f}, {ci[1]:+.3f}]"
+                line += (f"; {v.get('best_proxyml')} - {v.get('best_baseline')} {d['mean']:+.3f} {interval}, "
+                         f"{outcomes.get(v.get('outcome'), v.get('outcome'))}")
+            lines.append(line)
+        if verdict.get("seeds_statement"):
+            lines.append(f"  {verdict['seeds_statement']}")
     return "\n".join(lines)
 
 
@@ -135,7 +150,7 @@ def _dispatch(args: argparse.Namespace) -> int:
             from proxyml.trainer import Trainer
 
             Trainer(recipe.trainer, recipe.output_dir, seed=recipe.seed).check_settings()
-            print(f"{args.recipe}: ok ({recipe.task.name} on {recipe.data.source}, "
+            print(f"{args.recipe}: ok ({', '.join(e.name for e in recipe.task_entries)} on {recipe.data.source}, "
                   f"encoder {recipe.encoder_name})")
             return 0
         from proxyml import pipeline

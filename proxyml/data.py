@@ -4,6 +4,15 @@ A modality's reader turns the user's files into a :class:`SampleSet`: samples wi
 string ``id``, optional per-sample metadata, and an honest account of what could not be read
 (``skipped``) or was changed on the way in (``notes``). Labels are not part of it: they are a
 separate, sparse table joined only at evaluation time.
+
+**Batches.** A sample set says how its samples are batched (:meth:`SampleSet.collate`): a batch
+is a dict with ``index`` ``(B,)`` (positions in the set) and ``x``, a tensor or a dict of
+tensors whose first dimension is the batch (token ids + attention mask; padded values + mask).
+Variable-length samples are padded by :func:`pad_collate`: ``x = {"values": (B, ..., L_max),
+"mask": (B, L_max)}`` plus ``lengths`` ``(B,)``. A sample that cannot be decoded when it is
+loaded (a file damaged after it was listed) is left out of its batch and reported in the batch's
+``failed`` list, ``[(index, reason), ...]``, so one bad file never stops an epoch: the trainer
+counts it and the run lists it in ``skipped``.
 """
 
 from __future__ import annotations
@@ -53,6 +62,12 @@ class SampleSet(Dataset):
     """
 
     modality: str = ""
+    variable_length: bool = False
+    """Samples differ in length (batched by :func:`pad_collate`); encoders and tasks must accept it."""
+    file_backed: bool = False
+    """Samples are decoded from files when loaded: worth DataLoader worker processes."""
+    decode_errors: tuple[type[BaseException], ...] = (DataError, OSError, ValueError, EOFError)
+    """What :meth:`load` raises for a sample it cannot decode (the sample is skipped, not the run)."""
 
     def __init__(
         self,
@@ -82,10 +97,28 @@ class SampleSet(Dataset):
         return len(self.ids)
 
     def __getitem__(self, index: int) -> dict[str, Any]:
-        return {"index": index, "x": self.load(index)}
+        try:
+            return {"index": index, "x": self.load(index)}
+        except self.decode_errors as exc:
+            reason = str(exc) or type(exc).__name__
+            return {"index": index, "failed": f"cannot be decoded ({type(exc).__name__}: {reason})"}
 
-    def load(self, index: int) -> torch.Tensor:
+    def load(self, index: int) -> Any:
+        """Sample ``index``: a tensor (or a dict of tensors) in the shape :meth:`collate` batches."""
         raise NotImplementedError
+
+    def collate(self, samples: list[dict[str, Any]]) -> dict[str, Any]:
+        """A batch of ``samples`` (from :meth:`__getitem__`): stacked, or padded with a mask
+        when :attr:`variable_length`; samples that failed to decode are listed in ``failed``."""
+        return pad_collate(samples) if self.variable_length else stack_collate(samples)
+
+    def without(self, positions: Sequence[int], reasons: Sequence[str]) -> SampleSet:
+        """This set less the samples at ``positions``, each listed in ``skipped`` with its reason."""
+        drop = {int(p): r for p, r in zip(positions, reasons, strict=True)}
+        if not drop:
+            return self
+        return SubsetSampleSet(self, [i for i in range(len(self)) if i not in drop],
+                               [SkippedSample(self.ids[p], self.source, r) for p, r in sorted(drop.items())])
 
     def raw(self, indices: Sequence[int] | np.ndarray) -> np.ndarray:
         """Samples ``indices`` stacked as a numpy array (the input of cheap baselines)."""
@@ -107,6 +140,111 @@ class SampleSet(Dataset):
             "n_skipped": len(self.skipped),
             "notes": self.notes,
         }
+
+
+def _split_failed(samples: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[tuple[int, str]]]:
+    good = [s for s in samples if "failed" not in s]
+    return good, [(int(s["index"]), str(s["failed"])) for s in samples if "failed" in s]
+
+
+def _stack(values: list[Any]) -> Any:
+    if isinstance(values[0], dict):
+        return {key: _stack([v[key] for v in values]) for key in values[0]}
+    return torch.stack([torch.as_tensor(v) for v in values])
+
+
+def _empty_batch(failed: list[tuple[int, str]]) -> dict[str, Any]:
+    return {"index": torch.zeros(0, dtype=torch.long), "x": None, "failed": failed}
+
+
+def stack_collate(samples: list[dict[str, Any]]) -> dict[str, Any]:
+    """Equal-shape samples stacked: ``x`` ``(B, ...)`` (or a dict of such), ``index`` ``(B,)``.
+
+    Example:
+        >>> batch = stack_collate([{"index": 0, "x": torch.zeros(2, 3)}, {"index": 1, "failed": "bad"}])
+        >>> batch["x"].shape, batch["index"].tolist(), batch["failed"]
+        (torch.Size([1, 2, 3]), [0], [(1, 'bad')])
+    """
+    good, failed = _split_failed(samples)
+    if not good:
+        return _empty_batch(failed)
+    shapes = {tuple(s["x"].shape) for s in good if isinstance(s["x"], torch.Tensor)}
+    if len(shapes) > 1:
+        raise DataError(f"samples of different shapes {sorted(shapes)[:3]} in one batch: a sample set of "
+                        "variable-length samples must set variable_length = True (batched by pad_collate)")
+    batch: dict[str, Any] = {"index": torch.as_tensor([s["index"] for s in good], dtype=torch.long),
+                             "x": _stack([s["x"] for s in good])}
+    if failed:
+        batch["failed"] = failed
+    return batch
+
+
+def pad_collate(samples: list[dict[str, Any]], pad_value: float = 0.0) -> dict[str, Any]:
+    """Samples ``(..., L_i)`` padded at the end of their last axis to the longest of the batch.
+
+    Returns ``{"index": (B,), "x": {"values": (B, ..., L_max), "mask": (B, L_max) bool},
+    "lengths": (B,)}`` (``mask`` is True on real steps), plus ``failed`` when a sample failed.
+
+    Example:
+        >>> batch = pad_collate([{"index": 0, "x": torch.ones(1, 2)}, {"index": 1, "x": torch.ones(1, 3)}])
+        >>> batch["x"]["values"].shape, batch["x"]["mask"].tolist(), batch["lengths"].tolist()
+        (torch.Size([2, 1, 3]), [[True, True, False], [True, True, True]], [2, 3])
+    """
+    good, failed = _split_failed(samples)
+    if not good:
+        return _empty_batch(failed)
+    values = [torch.as_tensor(s["x"]) for s in good]
+    lengths = torch.as_tensor([v.shape[-1] for v in values], dtype=torch.long)
+    longest = int(lengths.max())
+    padded = values[0].new_full((len(values), *values[0].shape[:-1], longest), pad_value)
+    for row, v in zip(padded, values, strict=True):
+        row[..., : v.shape[-1]] = v
+    mask = torch.arange(longest)[None, :] < lengths[:, None]
+    batch: dict[str, Any] = {"index": torch.as_tensor([s["index"] for s in good], dtype=torch.long),
+                             "x": {"values": padded, "mask": mask}, "lengths": lengths}
+    if failed:
+        batch["failed"] = failed
+    return batch
+
+
+def batch_size(x: Any) -> int:
+    """The number of samples in a batch's ``x`` (a tensor or a dict of tensors)."""
+    if isinstance(x, dict):
+        return batch_size(next(iter(x.values())))
+    return int(x.shape[0])
+
+
+def concat_inputs(parts: Sequence[Any]) -> Any:
+    """Inputs concatenated along the batch (tensors, or dicts of tensors, padded alike)."""
+    if isinstance(parts[0], dict):
+        return {key: concat_inputs([p[key] for p in parts]) for key in parts[0]}
+    return torch.cat(list(parts))
+
+
+class SubsetSampleSet(SampleSet):
+    """Some samples of another set (the others skipped, e.g. files that failed to decode)."""
+
+    def __init__(self, base: SampleSet, keep: Sequence[int] | np.ndarray, skipped: list[SkippedSample]) -> None:
+        keep = list(keep)
+        metadata = base.metadata
+        ids = [base.ids[i] for i in keep]
+        super().__init__(ids, spec=base.spec, source=base.source,
+                         metadata=None if metadata is None else metadata.reindex(ids),
+                         skipped=base.skipped + skipped, notes=base.notes)
+        self.base, self.keep = base, np.asarray(keep, dtype=np.int64)
+        self.modality, self.variable_length, self.file_backed = base.modality, base.variable_length, base.file_backed
+        self.decode_errors = base.decode_errors
+        if hasattr(base, "preprocessing"):
+            self.preprocessing = base.preprocessing
+
+    def load(self, index: int) -> Any:
+        return self.base.load(int(self.keep[index]))
+
+    def raw(self, indices: Sequence[int] | np.ndarray) -> np.ndarray:
+        return self.base.raw(self.keep[np.asarray(indices, dtype=np.int64)])
+
+    def collate(self, samples: list[dict[str, Any]]) -> dict[str, Any]:
+        return self.base.collate(samples)
 
 
 class ArraySampleSet(SampleSet):

@@ -22,11 +22,13 @@ class Encoder(nn.Module):
 
     Subclasses set ``Params`` (a :class:`proxyml.params.Params` model), ``modality`` and
     ``embed_dim``, and implement :meth:`forward`. Encoders with per-position outputs (time
-    steps, tokens) also implement :meth:`forward_sequence`.
+    steps, tokens) also implement :meth:`forward_sequence`. An encoder that takes padded
+    variable-length batches (``x = {"values": ..., "mask": ...}``) sets ``variable_length``.
     """
 
     Params: ClassVar[type[ParamsBase]] = ParamsBase
     modality: ClassVar[str] = ""
+    variable_length: ClassVar[bool] = False
     registry_name: ClassVar[str] = ""
     embed_dim: int
 
@@ -46,8 +48,9 @@ class Encoder(nn.Module):
         raise NotImplementedError(f"{cls.__name__} must define test_spec() for the test suite")
 
     @classmethod
-    def test_input(cls, spec: dict[str, Any], batch_size: int, generator: torch.Generator) -> torch.Tensor:
-        """A random input batch matching ``spec``, for the conformance suite."""
+    def test_input(cls, spec: dict[str, Any], batch_size: int, generator: torch.Generator) -> Any:
+        """A random input batch ``x`` matching ``spec`` (a tensor, or a dict of tensors), for the
+        conformance suite."""
         raise NotImplementedError(f"{cls.__name__} must define test_input() for the test suite")
 
     def forward_sequence(self, x: torch.Tensor) -> torch.Tensor:

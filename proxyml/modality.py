@@ -27,9 +27,15 @@ class Modality(ABC):
         ReaderParams: the parameter model of ``data.params`` in a recipe.
         default_encoder: registry name of the encoder used when a recipe names none.
         default_baselines: registry names of the cheap strong baselines evaluated by default.
+        variable_length: the reader's samples vary in length (encoders and tasks must declare
+            they take it; checked when a recipe is loaded).
+        provides_metadata: the reader gives per-sample metadata (``SampleSet.metadata``) that
+            metadata tasks can learn from.
     """
 
     ReaderParams: ClassVar[type[ParamsBase]] = ParamsBase
+    variable_length: ClassVar[bool] = False
+    provides_metadata: ClassVar[bool] = False
     default_encoder: ClassVar[str] = ""
     default_baselines: ClassVar[tuple[str, ...]] = ()
     registry_name: ClassVar[str] = ""

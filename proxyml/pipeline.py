@@ -23,7 +23,7 @@ import platform
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -37,12 +37,12 @@ import yaml
 from lightning.pytorch.utilities import rank_zero_only
 
 from proxyml import fingerprint, rundir
-from proxyml.data import Labels, SampleSet
+from proxyml.data import Labels, SampleSet, SubsetSampleSet
 from proxyml.encoders import create_encoder
 from proxyml.errors import DataError, RecipeError
 from proxyml.labels import load_labels
 from proxyml.modality import create_baseline, get_modality
-from proxyml.recipe import Component, EvaluateSection, Recipe
+from proxyml.recipe import Component, EvaluateSection, Recipe, TaskEntry
 from proxyml.registry import TASKS
 from proxyml.tasks import create_task
 from proxyml.trainer import FitResult, PretextModule, Trainer
@@ -59,6 +59,23 @@ class Prepared:
     labels: Labels | None
     budgets: list[str]
     budget_notes: list[str]
+
+    def without(self, failed: dict[int, str]) -> Prepared:
+        """The same, less the samples at the positions of ``failed`` (which could not be decoded)."""
+        dataset = self.dataset.without(list(failed), list(failed.values()))
+        labels, budgets, notes = self.labels, self.budgets, list(self.budget_notes)
+        if labels is not None:
+            from proxyml.evaluation import resolve_budgets
+
+            keep = np.array([dataset.has_id(i) for i in labels.ids], dtype=bool)
+            if not keep.all():
+                lost = [i for i, k in zip(labels.ids, keep, strict=True) if not k]
+                labels = replace(labels, ids=[i for i, k in zip(labels.ids, keep, strict=True) if k], y=labels.y[keep],
+                                 notes=[*labels.notes, f"{len(lost)} labelled samples could not be decoded and "
+                                        f"were left out (see skipped), e.g. {lost[:5]}"])
+                budgets, notes = resolve_budgets(labels.y, self.recipe.evaluate.label_budgets)
+        log.warning("%d samples could not be decoded and were left out (see skipped.csv)", len(failed))
+        return Prepared(self.recipe, dataset, labels, budgets, notes)
 
 
 @dataclass
@@ -91,11 +108,62 @@ def prepare(recipe: Recipe, preprocessing: dict[str, Any] | None = None) -> Prep
         log.info("labels: %d labelled samples (%d positive)", len(labels.ids), int(labels.y.sum()))
         for note in labels.notes:
             log.info("labels: %s", note)
-    create_task(recipe.task.name, recipe.task.params).check_spec(dataset.spec)  # e.g. series too short
+    for i, entry in enumerate(recipe.task_entries):
+        task = create_task(entry.name, entry.params)
+        task.check_spec(dataset.spec)  # e.g. series too short
+        if labels is not None:
+            check_no_leakage(task, dataset, labels, recipe.task_path(i))
     return Prepared(recipe, dataset, labels, budgets, budget_notes)
 
 
-RESUME_MUST_MATCH = ("seed", "data", "task", "encoder")
+def check_no_leakage(task: Any, dataset: SampleSet, labels: Labels, path: str) -> None:
+    """Refuse a metadata task whose column is the evaluation target, or equals it (or its
+    complement) on every labelled sample: its proxy score would be the label itself."""
+    column = getattr(task.params, "column", None)
+    if task.family != "metadata" or column is None:
+        return
+    if column == labels.target:
+        raise RecipeError(f"{path}.params.column: {column!r} is the evaluation target (labels.target); a proxy "
+                          "trained to predict it is not a proxy. Pick another metadata column.")
+    metadata = dataset.metadata
+    if metadata is None or column not in metadata.columns:
+        return  # the task's own prepare() names what is missing
+    values = metadata[column].reindex(labels.ids).astype(str).to_numpy()
+    distinct = sorted(set(values))
+    if len(distinct) == 2:
+        coded = (values == distinct[1]).astype(np.int64)
+        if np.array_equal(coded, labels.y) or np.array_equal(1 - coded, labels.y):
+            raise RecipeError(
+                f"{path}.params.column: metadata column {column!r} equals the target {labels.target!r} "
+                f"(or its complement) on all {len(values)} labelled samples, so its proxy score would be the "
+                "label itself; pick a metadata column that is not the target in disguise")
+
+
+@dataclass
+class ModelPlan:
+    """One model a run trains: its tasks (``{key: entry}``, key ``""`` for a one-task model),
+    the folder of its checkpoints and logs, and the report method its embeddings become."""
+
+    key: str
+    entries: dict[str, TaskEntry]
+    folder: Path
+    method: str
+
+
+def model_plans(recipe: Recipe, out: Path | None = None) -> list[ModelPlan]:
+    """The models of ``recipe``: one per task (``tasks_training: separate``, each in
+    ``tasks/<key>/``), or one shared encoder with a head per task; one task: one model."""
+    out = recipe.output_dir if out is None else out
+    entries = recipe.task_entries
+    if not recipe.multi_task:
+        return [ModelPlan("", {"": entries[0]}, out, "proxyml")]
+    if recipe.tasks_training == "shared":
+        return [ModelPlan("shared", {e.resolved_key: e for e in entries}, out, "proxyml:shared")]
+    return [ModelPlan(e.resolved_key, {"": e}, out / "tasks" / e.resolved_key, f"proxyml:{e.resolved_key}")
+            for e in entries]
+
+
+RESUME_MUST_MATCH = ("seed", "data", "task", "tasks", "tasks_training", "encoder")
 FINGERPRINT_FILE = "data_fingerprint.json"
 
 
@@ -145,19 +213,25 @@ def check_resumed_data(recipe: Recipe, dataset: SampleSet) -> None:
         _refuse_changed_data(recipe, fingerprint.summary_changes(stored["summary"], dataset.summary()))
 
 
-def build_module(recipe: Recipe, dataset: SampleSet) -> PretextModule:
-    """The untrained model; the same seed always gives the same initial weights."""
-    task = create_task(recipe.task.name, recipe.task.params)
-    task.check_spec(dataset.spec)
-    task.prepare(dataset)  # before the head is built: the head's size may depend on the data
+def build_module(recipe: Recipe, dataset: SampleSet, plan: ModelPlan | None = None) -> PretextModule:
+    """The untrained model of ``plan`` (default: the recipe's first); the same seed always
+    gives the same initial weights."""
+    plan = plan or model_plans(recipe)[0]
+    tasks = {}
+    for key, entry in plan.entries.items():
+        task = create_task(entry.name, entry.params)
+        task.check_spec(dataset.spec)
+        task.prepare(dataset)  # before the head is built: the head's size may depend on the data
+        tasks[key] = task
     pl.seed_everything(recipe.seed, workers=True, verbose=False)
     return PretextModule(
-        task,
+        tasks,
         create_encoder(recipe.encoder_name, dataset.spec, recipe.encoder_params),
         learning_rate=recipe.trainer.learning_rate,
         weight_decay=recipe.trainer.weight_decay,
         seed=recipe.seed,
         preprocessing=getattr(dataset, "preprocessing", {}),
+        weights={key: entry.weight for key, entry in plan.entries.items()},
     )
 
 
@@ -175,9 +249,7 @@ def write_run_header(recipe: Recipe, dataset: SampleSet | None = None, *, resume
                 indent=2))
         (out / "preprocessing.json").write_text(
             json.dumps(getattr(dataset, "preprocessing", {}), indent=2, allow_nan=False))
-        pd.DataFrame([s.as_dict() for s in dataset.skipped], columns=["id", "source", "reason"]).to_csv(
-            out / "skipped.csv", index=False
-        )
+        write_skipped(out, dataset)
     return out
 
 
@@ -201,37 +273,58 @@ def _in_folder(recipe: Recipe, folder: Path) -> Recipe:
     return moved
 
 
+def write_skipped(out: Path, dataset: SampleSet) -> None:
+    pd.DataFrame([s.as_dict() for s in dataset.skipped], columns=["id", "source", "reason"]).to_csv(
+        out / "skipped.csv", index=False)
+
+
 def _train(recipe: Recipe, prepared: Prepared, *, resume: bool,
            callbacks: list[pl.Callback] | None) -> tuple[PretextModule, FitResult, Prepared]:
-    out = recipe.output_dir
+    models, fits = _train_all(recipe, prepared, resume=resume, callbacks=callbacks)
+    return models[0][1], fits[0], prepared
+
+
+def _train_all(recipe: Recipe, prepared: Prepared, *, resume: bool, callbacks: list[pl.Callback] | None,
+               ) -> tuple[list[tuple[ModelPlan, PretextModule]], list[FitResult]]:
+    """Train every model of the recipe (see :func:`model_plans`); each comes back as its best
+    checkpoint by held-out loss (the last one when the pool is too small to hold some out)."""
     if resume:
         check_resumed_data(recipe, prepared.dataset)
     if getattr(rank_zero_only, "rank", 0) == 0:  # under multi-process strategies every rank runs this function
         write_run_header(recipe, prepared.dataset, resume=resume)
-    module = build_module(recipe, prepared.dataset)
-    trainer = Trainer(recipe.trainer, out, seed=recipe.seed, callbacks=callbacks or [])
-    log.info("training %s on %d samples for up to %d epochs", recipe.task.name, len(prepared.dataset),
-             recipe.trainer.max_epochs)
-    fit = trainer.fit(module, prepared.dataset, resume=resume)
-    log.info("trained %d epochs in %.1f s; checkpoint %s", fit.epochs, fit.seconds, fit.checkpoint)
-    if fit.checkpoint is not None and fit.checkpoint.exists():
-        module = PretextModule.from_checkpoint(fit.checkpoint)
-    return module, fit, prepared
+    models, fits = [], []
+    for plan in model_plans(recipe):
+        module = build_module(recipe, prepared.dataset, plan)
+        trainer = Trainer(recipe.trainer, plan.folder, seed=recipe.seed, callbacks=callbacks or [])
+        names = ", ".join(entry.name for entry in plan.entries.values())
+        log.info("training %s on %d samples for up to %d epochs", names, len(prepared.dataset),
+                 recipe.trainer.max_epochs)
+        # a multi-model run killed before this model's first checkpoint starts it afresh
+        again = resume and (len(model_plans(recipe)) == 1 or (trainer.checkpoint_dir / "last.ckpt").is_file())
+        fit = trainer.fit(module, prepared.dataset, resume=again)
+        log.info("trained %d epochs in %.1f s; checkpoint %s", fit.epochs, fit.seconds, fit.checkpoint)
+        if fit.checkpoint is not None and fit.checkpoint.exists():
+            module = PretextModule.from_checkpoint(fit.checkpoint)
+        models.append((plan, module))
+        fits.append(fit)
+    return models, fits
 
 
-def save_embeddings(path: Path, ids: list[str], embeddings: np.ndarray) -> Path:
-    """``id`` + one column per dimension (``e0, e1, ...``) as Parquet."""
-    frame = pd.DataFrame(embeddings, columns=[f"e{i}" for i in range(embeddings.shape[1])])
+def save_embeddings(path: Path, ids: list[str], embeddings: np.ndarray, columns: list[str] | None = None) -> Path:
+    """``id`` + one column per dimension (``e0, e1, ...`` unless ``columns``) as Parquet."""
+    frame = pd.DataFrame(embeddings, columns=columns or [f"e{i}" for i in range(embeddings.shape[1])])
     frame.insert(0, "id", ids)
     path.parent.mkdir(parents=True, exist_ok=True)
     frame.to_parquet(path, index=False)
     return path
 
 
-def save_scores(path: Path, ids: list[str], scores: np.ndarray) -> Path:
-    """``id,proxy_score`` as CSV."""
+def save_scores(path: Path, ids: list[str], scores: np.ndarray, columns: Sequence[str] = ("proxy_score",)) -> Path:
+    """``id,proxy_score`` as CSV (``id`` and one column per task for a multitask run)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    pd.DataFrame({"id": ids, "proxy_score": scores}).to_csv(path, index=False)
+    frame = pd.DataFrame(np.asarray(scores).reshape(len(ids), -1), columns=list(columns))
+    frame.insert(0, "id", ids)
+    frame.to_csv(path, index=False)
     return path
 
 
@@ -249,40 +342,136 @@ def run(recipe: Recipe, *, resume: bool = False, overwrite: bool = False,
 
 
 def _run(recipe: Recipe, *, resume: bool, callbacks: list[pl.Callback] | None) -> RunResult:
-    from proxyml.evaluation import write_report
+    from proxyml.evaluation import build_verdict, write_report
 
     timings: dict[str, float] = {}
     start = time.perf_counter()
     prepared = prepare(recipe)
     timings["read"] = time.perf_counter() - start
-    module, fit, prepared = _train(recipe, prepared, resume=resume, callbacks=callbacks)
-    timings["train"] = fit.seconds
-    out, dataset = recipe.output_dir, prepared.dataset
-    if fit.global_rank != 0:  # embedding, evaluation and the report happen once, on rank 0
-        return RunResult(out, {}, fit)
+    models, fits = _train_all(recipe, prepared, resume=resume, callbacks=callbacks)
+    timings["train"] = sum(fit.seconds for fit in fits)
+    out = recipe.output_dir
+    if fits[0].global_rank != 0:  # embedding, evaluation and the report happen once, on rank 0
+        return RunResult(out, {}, fits[0])
     trainer = Trainer(recipe.trainer, out, seed=recipe.seed)
     tick = time.perf_counter()
-    embeddings, scores = trainer.predict(module, dataset)
-    save_embeddings(out / "embeddings.parquet", dataset.ids, embeddings)
-    save_scores(out / "proxy_scores.csv", dataset.ids, scores)
+    outputs: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    failed: dict[int, str] = {}
+    for plan, module in models:
+        predicted = trainer.predict(module, prepared.dataset)
+        outputs[plan.method] = (predicted.embeddings, predicted.scores)
+        failed.update(predicted.failed)
+    if failed:  # files that broke after they were listed: skipped from here on, and said so
+        prepared = prepared.without(failed)
+        outputs = {method: _drop_rows(value, failed) for method, value in outputs.items()}
+        write_skipped(out, prepared.dataset)
+    dataset = prepared.dataset
+    combined = combine_outputs(recipe, outputs)
+    write_outputs(recipe, out, dataset.ids, combined)
+    features, scores = combined.features, combined.scores_by_key()
     timings["embed_and_score"] = time.perf_counter() - tick
-    features: dict[str, np.ndarray] = {"proxyml": embeddings}
-    baseline_scores: dict[str, np.ndarray] = {}
-    if recipe.evaluate.random_init:
+    baseline_scores: dict[str, dict[str, np.ndarray]] = {}
+    labelled_features: dict[str, np.ndarray] = {}
+    if recipe.evaluate.random_init and prepared.labels is not None:
         tick = time.perf_counter()
-        random_embeddings, random_scores = trainer.predict(build_module(recipe, dataset), dataset)
-        save_embeddings(out / "random_init_embeddings.parquet", dataset.ids, random_embeddings)
-        save_scores(out / "random_init_proxy_scores.csv", dataset.ids, random_scores)
-        features["random_init"] = random_embeddings
-        baseline_scores["random_init"] = random_scores
+        labelled_features["random_init"], baseline_scores["random_init"] = random_init_outputs(
+            recipe, prepared, out, trainer)
         timings["random_init"] = time.perf_counter() - tick
-    report = evaluate_run(recipe, prepared, features, scores, timings, baseline_scores)
-    report["training"] = fit.summary()
+    report = evaluate_run(recipe, prepared, features, scores, timings, baseline_scores, labelled_features)
+    report["training"] = fits[0].summary() if len(fits) == 1 else {
+        plan.key: fit.summary() for (plan, _), fit in zip(models, fits, strict=True)}
     report["timings"] = {k: round(v, 3) for k, v in timings.items()}
-    paths = write_report(report, out, scores=_labelled(scores, dataset, prepared.labels),
+    if prepared.labels is not None:
+        report["verdict"] = build_verdict(report, confidence=recipe.evaluate.confidence)
+    first = next(iter(scores.values()))
+    paths = write_report(report, out, scores=_labelled(first, dataset, prepared.labels),
                          y=prepared.labels.y if prepared.labels else None)
     log.debug("report: %s", paths["html"])
-    return RunResult(out, report, fit)
+    return RunResult(out, report, fits[0])
+
+
+def _drop_rows(value: tuple[np.ndarray, np.ndarray], failed: dict[int, str]) -> tuple[np.ndarray, np.ndarray]:
+    keep = np.setdiff1d(np.arange(len(value[0])), np.fromiter(failed, dtype=np.int64))
+    return value[0][keep], value[1][keep]
+
+
+def score_columns(recipe: Recipe) -> list[str]:
+    """The columns of ``proxy_scores.csv``: ``proxy_score``, or one per task key."""
+    return [e.resolved_key for e in recipe.task_entries] if recipe.multi_task else ["proxy_score"]
+
+
+@dataclass
+class Outputs:
+    """A run's embeddings and proxy scores, as the report and the files need them.
+
+    ``features``: per report method, ``(n, d)`` (``proxyml``; or ``proxyml:<key>`` per task and
+    ``proxyml:combined``; or ``proxyml:shared``). ``embeddings`` with ``embedding_columns``: what
+    ``embeddings.parquet`` holds. ``scores``: ``(n, n_columns)``, the ``proxy_scores.csv``
+    columns ``score_columns``.
+    """
+
+    features: dict[str, np.ndarray]
+    embeddings: np.ndarray
+    embedding_columns: list[str]
+    scores: np.ndarray
+    score_columns: list[str]
+
+    def scores_by_key(self) -> dict[str, np.ndarray]:
+        """Proxy scores per task key (``""`` for a one-task run)."""
+        if self.score_columns == ["proxy_score"]:
+            return {"": self.scores[:, 0]}
+        return dict(zip(self.score_columns, self.scores.T, strict=True))
+
+
+def combine_outputs(recipe: Recipe, outputs: dict[str, tuple[np.ndarray, np.ndarray]]) -> Outputs:
+    """``{model method: (embeddings, scores)}`` of the recipe's models (:func:`model_plans`) as
+    :class:`Outputs`: several separately trained tasks side by side (columns ``<key>_e0``, ...)."""
+    columns = score_columns(recipe)
+    if not recipe.multi_task or recipe.tasks_training == "shared":
+        method = "proxyml" if not recipe.multi_task else "proxyml:shared"
+        embeddings, scores = outputs[method]
+        return Outputs({method: embeddings}, embeddings, [f"e{i}" for i in range(embeddings.shape[1])],
+                       np.asarray(scores).reshape(len(embeddings), -1), columns)
+    features = {f"proxyml:{key}": outputs[f"proxyml:{key}"][0] for key in columns}
+    combined = np.hstack(list(features.values()))
+    names = [f"{key}_e{i}" for key in columns for i in range(features[f"proxyml:{key}"].shape[1])]
+    features["proxyml:combined"] = combined
+    scores = np.column_stack([outputs[f"proxyml:{key}"][1] for key in columns])
+    return Outputs(features, combined, names, scores, columns)
+
+
+def write_outputs(recipe: Recipe, out: Path, ids: list[str], outputs: Outputs) -> None:
+    """``embeddings.parquet`` and ``proxy_scores.csv`` (``id,proxy_score``, or a column per task);
+    for separately trained tasks also ``embeddings_<key>.parquet`` each."""
+    save_embeddings(out / "embeddings.parquet", ids, outputs.embeddings, outputs.embedding_columns)
+    save_scores(out / "proxy_scores.csv", ids, outputs.scores, outputs.score_columns)
+    if recipe.multi_task and recipe.tasks_training == "separate":
+        for key in outputs.score_columns:
+            save_embeddings(out / f"embeddings_{key}.parquet", ids, outputs.features[f"proxyml:{key}"])
+
+
+def random_init_outputs(recipe: Recipe, prepared: Prepared, out: Path | None, trainer: Trainer,
+                        ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The untrained models' embeddings and proxy scores of the labelled samples (all that the
+    evaluation needs; rebuilt from the seed), saved as ``random_init_*`` files when ``out``."""
+    assert prepared.labels is not None
+    positions = prepared.dataset.positions(prepared.labels.ids)
+    labelled = SubsetSampleSet(prepared.dataset, positions, [])
+    scores: dict[str, np.ndarray] = {}
+    embeddings = None
+    for plan in model_plans(recipe, out):
+        predicted = trainer.predict(build_module(recipe, prepared.dataset, plan), labelled)
+        embeddings = predicted.embeddings if embeddings is None else embeddings  # the same seed: the same encoder
+        if predicted.scores.ndim == 1:
+            scores[plan.key] = predicted.scores
+        else:
+            scores.update(zip(predicted.keys, predicted.scores.T, strict=True))
+    assert embeddings is not None
+    if out is not None:
+        save_embeddings(out / "random_init_embeddings.parquet", labelled.ids, embeddings)
+        save_scores(out / "random_init_proxy_scores.csv", labelled.ids, np.column_stack(list(scores.values())),
+                    score_columns(recipe))
+    return embeddings, scores
 
 
 def _labelled(values: np.ndarray, dataset: SampleSet, labels: Labels | None) -> np.ndarray | None:
@@ -290,68 +479,98 @@ def _labelled(values: np.ndarray, dataset: SampleSet, labels: Labels | None) -> 
 
 
 def evaluate_run(recipe: Recipe, prepared: Prepared, features: dict[str, np.ndarray],
-                 scores: np.ndarray | None, timings: dict[str, float],
-                 baseline_scores: dict[str, np.ndarray] | None = None) -> dict[str, Any]:
+                 scores: dict[str, np.ndarray] | None, timings: dict[str, float],
+                 baseline_scores: dict[str, dict[str, np.ndarray]] | None = None,
+                 labelled_features: dict[str, np.ndarray] | None = None) -> dict[str, Any]:
     """The report dict: proxy-score AUC, probes and baselines on the same draws.
 
-    ``features`` maps a method name to an ``(n_samples, d)`` matrix over the whole data set;
-    ``baseline_scores`` the proxy scores of untrained models (e.g. ``random_init``).
+    ``features`` maps a method name to an ``(n_samples, d)`` matrix over the whole data set,
+    ``labelled_features`` to one over the labelled samples only (in the labels' order);
+    ``scores`` the proxy scores per task key (``""`` for a one-task run); ``baseline_scores``
+    those of untrained models (``{"random_init": {key: scores of the labelled samples}}``).
     """
     dataset, labels = prepared.dataset, prepared.labels
-    report: dict[str, Any] = {
-        "name": recipe.name,
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "task": recipe.task.name,
-        "proxy_score_meaning": TASKS.get(recipe.task.name).proxy_score_meaning,
+    entries = recipe.task_entries
+    report: dict[str, Any] = {"name": recipe.name,
+                              "created": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    if recipe.multi_task:
+        report["tasks"] = [{"key": e.resolved_key, "name": e.name, "params": e.params,
+                            "proxy_score_meaning": TASKS.get(e.name).proxy_score_meaning} for e in entries]
+        report["tasks_training"] = recipe.tasks_training
+    else:
+        report["task"] = entries[0].name
+        report["proxy_score_meaning"] = TASKS.get(entries[0].name).proxy_score_meaning
+    report.update({
         "encoder": recipe.encoder_name,
         "data": dataset.summary(),
         "skipped": [s.as_dict() for s in dataset.skipped],
         "budgets_notes": prepared.budget_notes,
-    }
+    })
     if labels is None:
         report["labels"] = None
         return report
     report.update(evaluate_labelled(dataset, labels, prepared.budgets, features, scores, recipe.evaluate,
                                     seed=recipe.seed, baselines=recipe.baselines, timings=timings,
-                                    baseline_scores=baseline_scores))
+                                    baseline_scores=baseline_scores, labelled_features=labelled_features))
     return report
 
 
+def reference_method(features: dict[str, Any]) -> str | None:
+    """The proxyml method that differences are taken against: the one, or the combination."""
+    for name in ("proxyml", "proxyml:combined", "proxyml:shared"):
+        if name in features:
+            return name
+    return None
+
+
 def evaluate_labelled(dataset: SampleSet, labels: Labels, budgets: list[str], features: dict[str, np.ndarray],
-                      scores: np.ndarray | None, ev: EvaluateSection, *, seed: int,
+                      scores: dict[str, np.ndarray] | np.ndarray | None, ev: EvaluateSection, *, seed: int,
                       baselines: Sequence[Component] = (), timings: dict[str, float] | None = None,
-                      baseline_scores: dict[str, np.ndarray] | None = None) -> dict[str, Any]:
-    """``labels``, ``proxy_score`` and ``probes`` sections of a report (baselines included)."""
+                      baseline_scores: dict[str, dict[str, np.ndarray]] | None = None,
+                      labelled_features: dict[str, np.ndarray] | None = None) -> dict[str, Any]:
+    """``labels``, ``proxy_score`` (``proxy_scores`` per task for several), ``probes`` and
+    ``differences`` sections of a report; baselines, and each proxyml embedding stacked on each
+    baseline's features (``proxyml+<baseline>``), on the same draws."""
     from proxyml.evaluation import budget_draws, evaluate_probes, evaluate_proxy_score, probe_report_sections
 
     timings = {} if timings is None else timings
     report: dict[str, Any] = {"labels": labels.summary()}
     positions = dataset.positions(labels.ids)
-    if scores is not None:
+    if isinstance(scores, np.ndarray):
+        scores = {"": scores}
+    if scores:
         tick = time.perf_counter()
-        report["proxy_score"] = evaluate_proxy_score(
-            scores[positions], labels.y, n_bootstrap=ev.bootstrap, n_permutations=ev.permutations,
-            confidence=ev.confidence, seed=seed)
-        report["proxy_score_baselines"] = {
-            name: evaluate_proxy_score(values[positions], labels.y, n_bootstrap=ev.bootstrap,
-                                       n_permutations=ev.permutations, confidence=ev.confidence, seed=seed)
-            for name, values in (baseline_scores or {}).items()
-        }
+
+        def auc(values: np.ndarray) -> dict[str, Any]:
+            return evaluate_proxy_score(values, labels.y, n_bootstrap=ev.bootstrap, n_permutations=ev.permutations,
+                                        confidence=ev.confidence, seed=seed)
+
+        trained = {key: auc(values[positions]) for key, values in scores.items()}
+        untrained = {key: {name: auc(by_key[key]) for name, by_key in (baseline_scores or {}).items() if key in by_key}
+                     for key in scores}
+        if list(scores) == [""]:
+            report["proxy_score"], report["proxy_score_baselines"] = trained[""], untrained[""]
+        else:
+            report["proxy_scores"], report["proxy_scores_baselines"] = trained, untrained
         timings["proxy_score_eval"] = time.perf_counter() - tick
     labelled = {name: matrix[positions] for name, matrix in features.items()}
+    labelled.update(labelled_features or {})
+    reference = reference_method(labelled)
     for baseline in baselines:
         tick = time.perf_counter()
         log.info("baseline %s on %d labelled samples", baseline.name, len(positions))
         labelled[baseline.name] = create_baseline(baseline.name, baseline.params).features(
             dataset, positions, seed)
         timings[f"baseline:{baseline.name}"] = time.perf_counter() - tick
+        if ev.stacked and reference is not None:  # does the proxy add to what the baseline knows?
+            labelled[f"proxyml+{baseline.name}"] = np.hstack([labelled[reference], labelled[baseline.name]])
     if not labelled:
         return report
     tick = time.perf_counter()
     draws = budget_draws(labels.y, budgets, ev.repeats, seed)
     log.info("probes: %d methods x %d budgets x %d draws on %d labelled samples",
              len(labelled), len(budgets), ev.repeats, len(positions))
-    report.update(probe_report_sections(evaluate_probes(labelled, labels.y, draws, reference="proxyml",
+    report.update(probe_report_sections(evaluate_probes(labelled, labels.y, draws, reference=reference,
                                                         confidence=ev.confidence, C=ev.probe_C)))
     timings["probes"] = time.perf_counter() - tick
     return report

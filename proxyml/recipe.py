@@ -55,6 +55,26 @@ class Component(Section):
     params: dict[str, Any] = Field(default_factory=dict)
 
 
+class TaskEntry(Component):
+    """One pretext task of a recipe: ``name`` and ``params``, and for a ``tasks:`` list its
+    ``key`` (names its outputs; default: the name after the modality) and ``weight`` (its share
+    of the loss when ``tasks_training: shared``)."""
+
+    key: str | None = Field(None, description="default: the task's name after the modality, e.g. blur_rank")
+    weight: float = Field(1.0, gt=0, description="tasks_training: shared: this task's weight in the summed loss")
+
+    @field_validator("key")
+    @classmethod
+    def _key_is_a_name(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9_-]+", value):
+            raise ValueError("use only letters, digits, '_' and '-' (the key names files and columns)")
+        return value
+
+    @property
+    def resolved_key(self) -> str:
+        return self.key or self.name.split(".", 1)[-1]
+
+
 class DataSection(Section):
     source: str = Field(description="a file path (relative to the recipe) or e.g. sktime:GunPoint")
     modality: str | None = Field(None, description="default: the task's modality")
@@ -85,7 +105,11 @@ class TrainerSection(Section):
     strategy: str = "auto"
     num_nodes: int = Field(1, ge=1)
     precision: str | int = "32-true"
-    num_workers: int = Field(0, ge=0)
+    num_workers: int | Literal["auto"] = Field(
+        "auto", description="DataLoader worker processes; auto: none for in-memory data, one per spare core "
+        "(at most 4) for data decoded from files")
+    predict_batch_size: int | None = Field(None, ge=1, description="batch size for embedding and scoring "
+                                           "(default: 4 x batch_size)")
     deterministic: bool | None = Field(None, description="default: True on CPU, False on GPUs")
     gradient_clip_val: float | None = None
     log_every_n_steps: int = Field(10, ge=1)
@@ -103,6 +127,8 @@ class EvaluateSection(Section):
     permutations: int = Field(1000, ge=100)
     confidence: float = Field(0.95, gt=0.5, lt=1)
     probe_C: float = Field(1.0, gt=0)
+    stacked: bool = Field(True, description="also probe the proxy's embeddings stacked on each baseline's features "
+                          "(method proxyml+<baseline>)")
 
     @field_validator("baselines", mode="before")
     @classmethod
@@ -130,7 +156,11 @@ class Recipe(Section):
     seed: int = Field(0, ge=0, le=2**32 - 1)
     data: DataSection
     labels: LabelsSection | None = None
-    task: Component
+    task: TaskEntry | None = Field(None, description="one pretext task (or `tasks:`, a list)")
+    tasks: list[TaskEntry] | None = Field(None, description="several pretext tasks, each reported alone and combined")
+    tasks_training: Literal["separate", "shared"] = Field(
+        "separate", description="separate: one encoder per task; shared: one encoder, one head per task, "
+        "the weighted sum of their losses (multitask pretext training)")
     encoder: Component | None = None
     trainer: TrainerSection = Field(default_factory=TrainerSection)
     evaluate: EvaluateSection = Field(default_factory=EvaluateSection)
@@ -147,6 +177,21 @@ class Recipe(Section):
             labels.id_column = data_id
         return self
 
+    @model_validator(mode="after")
+    def _one_form_of_tasks(self) -> Recipe:
+        if (self.task is None) == (self.tasks is None):
+            raise ValueError("give either task: (one pretext task) or tasks: (a list), not both"
+                             if self.task is not None else "a recipe needs a pretext task: task: {name: ...} "
+                             "or tasks: [{name: ...}, ...] (see `proxyml tasks`)")
+        if self.tasks is not None:
+            if not self.tasks:
+                raise ValueError("tasks: the list is empty; name at least one task")
+            keys = [t.resolved_key for t in self.tasks]
+            repeated = sorted({k for k in keys if keys.count(k) > 1})
+            if repeated:
+                raise ValueError(f"tasks: two tasks have the key {repeated[0]!r}; give each a key (tasks.N.key)")
+        return self
+
     @field_validator("name")
     @classmethod
     def _name_is_a_folder_name(cls, value: str) -> str:
@@ -160,8 +205,21 @@ class Recipe(Section):
         return self._base_dir
 
     @property
+    def task_entries(self) -> list[TaskEntry]:
+        """The recipe's pretext tasks, ``task:`` being the one-item form of ``tasks:``."""
+        return list(self.tasks) if self.tasks is not None else [self.task]  # type: ignore[list-item]
+
+    @property
+    def multi_task(self) -> bool:
+        return len(self.task_entries) > 1
+
+    def task_path(self, i: int) -> str:
+        """The recipe key of task ``i`` in messages: ``task`` or ``tasks.<i>``."""
+        return "task" if self.tasks is None else f"tasks.{i}"
+
+    @property
     def modality(self) -> str:
-        return self.data.modality or self.task.name.split(".", 1)[0]
+        return self.data.modality or self.task_entries[0].name.split(".", 1)[0]
 
     @property
     def encoder_name(self) -> str:
@@ -187,6 +245,12 @@ class Recipe(Section):
         data["encoder"] = {"name": self.encoder_name, "params": self.encoder_params}
         data["evaluate"]["baselines"] = [b.model_dump(mode="json") for b in self.baselines]
         data["data"]["modality"] = self.modality
+        for section, entries in (("task", [self.task] if self.task else None), ("tasks", self.tasks)):
+            if entries is not None:  # key and weight only where given: the one-task form stays as it was
+                dumped = [{"name": t.name, "params": t.params,
+                           **t.model_dump(mode="json", include={"key", "weight"}, exclude_defaults=True)}
+                          for t in entries]
+                data[section] = dumped[0] if section == "task" else dumped
         data["data"]["source"] = self.resolve_source(self.data.source)
         if self.labels is not None:
             data["labels"]["source"] = self.resolve_source(self.labels.source)
@@ -202,24 +266,31 @@ class Recipe(Section):
         return str(path if path.is_absolute() else (self._base_dir / path).resolve())
 
     def validate_components(self) -> None:
-        """Check every registry name and every component's parameters."""
+        """Check every registry name and every component's parameters, and that the data, the
+        encoder and the tasks can work together (what each declares it takes)."""
+        entries = self.task_entries
         if self.data.modality is None:
             # the modality comes from the task's name: a typo there is a task typo
-            _check_component(self.task, TASKS, "task")
+            _check_component(entries[0], TASKS, self.task_path(0))
         if self.modality not in MODALITIES:
-            key = "data.modality" if self.data.modality else "task.name"
+            key = "data.modality" if self.data.modality else f"{self.task_path(0)}.name"
             raise RecipeError(f"{key}: {MODALITIES.unknown_message(self.modality)}")
-        modality = MODALITIES.get(self.modality)()
-        modality.reader_params(self.data.params)
-        if self.data.modality is not None:  # else checked above
-            _check_component(self.task, TASKS, "task")
-        task_cls = TASKS.get(self.task.name)
-        if task_cls.modality and task_cls.modality != self.modality:
-            raise RecipeError(
-                f"task.name: {self.task.name!r} is a {task_cls.modality} task but the data is "
-                f"{self.modality}; pick a {self.modality}.* task (see `proxyml tasks`)"
-            )
-        task_cls(**self.task.params)
+        modality_cls = MODALITIES.get(self.modality)
+        modality_cls().reader_params(self.data.params)
+        for i, entry in enumerate(entries):
+            path = self.task_path(i)
+            _check_component(entry, TASKS, path)
+            task_cls = TASKS.get(entry.name)
+            if task_cls.modality and task_cls.modality != self.modality:
+                raise RecipeError(
+                    f"{path}.name: {entry.name!r} is a {task_cls.modality} task but the data is "
+                    f"{self.modality}; pick a {self.modality}.* task (see `proxyml tasks`)"
+                )
+            try:
+                task_cls(**entry.params)
+            except RecipeError as exc:
+                raise RecipeError(str(exc).replace("task.params", f"{path}.params", 1)) from None
+            _check_capabilities(f"{path}.name", entry.name, task_cls, modality_cls, self.modality)
         encoder = self.encoder or Component(name=self.encoder_name)
         _check_component(encoder, ENCODERS, "encoder")
         encoder_cls = ENCODERS.get(encoder.name)
@@ -230,10 +301,26 @@ class Recipe(Section):
                 f"{MODALITIES.get(self.modality).default_encoder})"
             )
         validate_params(encoder_cls.Params, encoder.params, "encoder.params")
+        _check_capabilities("encoder.name", encoder.name, encoder_cls, modality_cls, self.modality)
         for i, baseline in enumerate(self.baselines):
             _check_component(baseline, BASELINES, f"evaluate.baselines.{i}")
             baseline_cls = BASELINES.get(baseline.name)
             validate_params(baseline_cls.Params, baseline.params, f"evaluate.baselines.{i}.params")
+
+
+def _check_capabilities(key: str, name: str, component: Any, modality_cls: Any, modality: str) -> None:
+    """Refuse a task or encoder that cannot take what the modality's reader gives."""
+    if getattr(modality_cls, "variable_length", False) and not getattr(component, "variable_length", False):
+        raise RecipeError(
+            f"{key}: {name!r} takes fixed-length input, but the {modality} reader gives samples of "
+            f"varying length (padded, with a mask); use a {modality}.* component that declares "
+            "variable_length = True"
+        )
+    if getattr(component, "needs_metadata", False) and not getattr(modality_cls, "provides_metadata", False):
+        raise RecipeError(
+            f"{key}: {name!r} learns from a metadata column, but the {modality} reader gives no "
+            "per-sample metadata"
+        )
 
 
 def _check_component(component: Component, registry: Any, key: str) -> None:
@@ -284,16 +371,22 @@ def recipe_from_dict(data: dict[str, Any], base_dir: Path | None = None, *, orig
     if not isinstance(data, dict):
         raise RecipeError(f"{origin}: expected a mapping at the top level, got {type(data).__name__}")
     encoder, data_section = data.get("encoder"), data.get("data")
-    if isinstance(encoder, dict) and "name" not in encoder and isinstance(data.get("task"), dict):
+    first_task = data.get("task")
+    if first_task is None and isinstance(data.get("tasks"), list) and data["tasks"]:
+        first_task = data["tasks"][0]
+    if isinstance(encoder, dict) and "name" not in encoder and isinstance(first_task, dict):
         # `--set encoder.params.x=...` on a recipe that relies on the default encoder
         declared = data_section.get("modality") if isinstance(data_section, dict) else None
-        modality = declared or str(data["task"].get("name", "")).split(".")[0]
+        modality = declared or str(first_task.get("name", "")).split(".")[0]
         if modality in MODALITIES:
             data = {**data, "encoder": {"name": MODALITIES.get(modality).default_encoder, **encoder}}
     try:
         recipe = Recipe(**data)
     except ValidationError as exc:
-        raise RecipeError(format_validation_error(exc, Recipe)) from None
+        message = format_validation_error(exc, Recipe)
+        if "task" not in data and "tasks" not in data and "pretext task" not in message:
+            message += "\ntask: required key is missing (or tasks: a list of tasks)"
+        raise RecipeError(message) from None
     recipe._base_dir = base_dir
     recipe.validate_components()
     return recipe

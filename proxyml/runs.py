@@ -6,7 +6,7 @@ import json
 import logging
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -18,6 +18,9 @@ from proxyml.errors import DataError, RecipeError
 from proxyml.modality import get_modality
 from proxyml.recipe import EvaluateSection, LabelsSection, Recipe, apply_overrides, recipe_from_dict
 from proxyml.rundir import check_unlocked
+
+if TYPE_CHECKING:
+    from proxyml.pipeline import Outputs
 
 log = logging.getLogger("proxyml")
 
@@ -44,23 +47,45 @@ def run_checkpoint(run_dir: str | Path) -> Path:
 
 def predict_run(run_dir: str | Path, source: str | None = None) -> tuple[SampleSet, np.ndarray, np.ndarray]:
     """Read ``source`` (default: the run's own data) with the run's preprocessing and apply
-    its trained model: returns the data, embeddings ``(n, d)`` and proxy scores ``(n,)``."""
+    its trained model: returns the data, embeddings ``(n, d)`` and proxy scores (``(n,)``;
+    ``(n, n_tasks)`` for several tasks). See :func:`predict_outputs` for every method's."""
+    dataset, outputs = predict_outputs(run_dir, source)
+    scores = outputs.scores[:, 0] if outputs.score_columns == ["proxy_score"] else outputs.scores
+    return dataset, outputs.embeddings, scores
+
+
+def predict_outputs(run_dir: str | Path, source: str | None = None) -> tuple[SampleSet, Outputs]:
+    """Read ``source`` (default: the run's own data) with the run's preprocessing and apply
+    its trained models: returns the data (less any sample that failed to decode) and their
+    :class:`proxyml.pipeline.Outputs` (embeddings and proxy scores)."""
+    from proxyml.pipeline import combine_outputs, model_plans
     from proxyml.trainer import PretextModule, Trainer
 
+    run_dir = Path(run_dir)
     recipe = load_run_recipe(run_dir)
-    module = PretextModule.from_checkpoint(run_checkpoint(run_dir))
+    models = [(plan, PretextModule.from_checkpoint(run_checkpoint(plan.folder)))
+              for plan in model_plans(recipe, run_dir)]
     modality = get_modality(recipe.modality)
     dataset = modality.read(
         source or recipe.data.source,
         modality.reader_params(recipe.data.params),
         base_dir=Path.cwd(),
-        preprocessing=module.preprocessing or None,
+        preprocessing=models[0][1].preprocessing or None,
         label_columns=(recipe.labels.target,) if recipe.labels is not None else (),
     )
     for note in dataset.notes:
         log.info("data: %s", note)
-    embeddings, scores = Trainer(recipe.trainer, run_dir, seed=recipe.seed).predict(module, dataset)
-    return dataset, embeddings, scores
+    trainer = Trainer(recipe.trainer, run_dir, seed=recipe.seed)
+    raw, failed = {}, {}
+    for plan, module in models:
+        predicted = trainer.predict(module, dataset)
+        raw[plan.method] = (predicted.embeddings, predicted.scores)
+        failed.update(predicted.failed)
+    if failed:
+        keep = np.setdiff1d(np.arange(len(dataset)), np.fromiter(failed, dtype=np.int64))
+        dataset = dataset.without(list(failed), list(failed.values()))
+        raw = {method: (e[keep], sc[keep]) for method, (e, sc) in raw.items()}
+    return dataset, combine_outputs(recipe, raw)
 
 
 def output_file(run_dir: str | Path, out: str | Path | None, default_name: str, suffixes: tuple[str, ...]) -> Path:
@@ -91,8 +116,8 @@ def embed(run_dir: str | Path, source: str | None = None, out: str | Path | None
     from proxyml.pipeline import save_embeddings
 
     target = output_file(run_dir, out, "embeddings.parquet", (".parquet",))
-    dataset, embeddings, _ = predict_run(run_dir, source)
-    save_embeddings(target, dataset.ids, embeddings)
+    dataset, outputs = predict_outputs(run_dir, source)
+    save_embeddings(target, dataset.ids, outputs.embeddings, outputs.embedding_columns)
     _report_skipped(dataset)
     return target
 
@@ -102,8 +127,8 @@ def score(run_dir: str | Path, source: str | None = None, out: str | Path | None
     from proxyml.pipeline import save_scores
 
     target = output_file(run_dir, out, "proxy_scores.csv", (".csv",))
-    dataset, _, scores = predict_run(run_dir, source)
-    save_scores(target, dataset.ids, scores)
+    dataset, outputs = predict_outputs(run_dir, source)
+    save_scores(target, dataset.ids, outputs.scores, outputs.score_columns)
     _report_skipped(dataset)
     return target
 
@@ -131,9 +156,15 @@ def _read_id_table(path: str | Path, what: str) -> pd.DataFrame:
     return frame
 
 
-def read_matrix(path: str | Path, ids: Sequence[str], what: str) -> np.ndarray:
-    """Rows of an ``id`` + value-columns table (Parquet or CSV), in the order of ``ids``."""
+def read_matrix(path: str | Path, ids: Sequence[str], what: str, columns: Sequence[str] | None = None) -> np.ndarray:
+    """Rows of an ``id`` + value-columns table (Parquet or CSV), in the order of ``ids``
+    (only ``columns``, when given)."""
     frame = _read_id_table(path, what)
+    if columns is not None:
+        absent = [c for c in columns if c not in frame.columns]
+        if absent:
+            raise DataError(f"{path}: needs the columns {list(columns)}; {absent} are missing")
+        frame = frame[list(columns)]
     missing = [i for i in ids if i not in frame.index]
     if missing:
         raise DataError(f"{path}: {len(missing)} sample ids are missing, e.g. {missing[:5]}")
@@ -151,8 +182,8 @@ def evaluate(run_dir: str | Path, overrides: Sequence[str] = (), out: str | Path
     ``evaluate.*`` (budgets, repeats, baselines) without retraining. The report goes to ``out``
     (``report.json`` and ``report.html``), by default the run folder, replacing its report.
     """
-    from proxyml.evaluation import write_report
-    from proxyml.pipeline import _labelled, evaluate_run, prepare
+    from proxyml.evaluation import build_verdict, write_report
+    from proxyml.pipeline import _labelled, evaluate_run, prepare, score_columns
 
     run_dir = Path(run_dir)
     changed = sorted({o.partition("=")[0].split(".")[0] for o in overrides} - {"labels", "evaluate"})
@@ -169,25 +200,60 @@ def evaluate(run_dir: str | Path, overrides: Sequence[str] = (), out: str | Path
     preprocessing_file = run_dir / "preprocessing.json"
     preprocessing = json.loads(preprocessing_file.read_text()) if preprocessing_file.is_file() else None
     prepared = prepare(recipe, preprocessing=preprocessing or None)
+    saved = _read_id_table(run_dir / "embeddings.parquet", "embeddings").index
+    lost = [i for i, sample_id in enumerate(prepared.dataset.ids) if sample_id not in saved]
+    if lost:  # samples the run could not decode: it has no embedding for them
+        prepared = prepared.without({i: "could not be decoded in the run (see its skipped.csv)" for i in lost})
     ids = prepared.dataset.ids
-    features = {"proxyml": read_matrix(run_dir / "embeddings.parquet", ids, "embeddings")}
-    random_file = run_dir / "random_init_embeddings.parquet"
-    baseline_scores = {}
-    if recipe.evaluate.random_init and random_file.is_file():
-        features["random_init"] = read_matrix(random_file, ids, "random-init embeddings")
-        random_scores = run_dir / "random_init_proxy_scores.csv"
-        if random_scores.is_file():
-            baseline_scores["random_init"] = read_matrix(random_scores, ids, "random-init proxy scores")[:, 0]
-    scores = read_matrix(run_dir / "proxy_scores.csv", ids, "proxy scores")[:, 0]
+    features = _read_features(run_dir, recipe, ids)
+    columns = score_columns(recipe)
+    scores = read_matrix(run_dir / "proxy_scores.csv", ids, "proxy scores", columns)
+    by_key = {"": scores[:, 0]} if columns == ["proxy_score"] else dict(zip(columns, scores.T, strict=True))
     timings: dict[str, float] = {}
-    report = evaluate_run(recipe, prepared, features, scores, timings, baseline_scores)
+    baseline_scores, labelled_features = {}, {}
+    if recipe.evaluate.random_init and prepared.labels is not None:
+        labelled_features["random_init"], baseline_scores["random_init"] = _random_init(run_dir, recipe, prepared)
+    report = evaluate_run(recipe, prepared, features, by_key, timings, baseline_scores, labelled_features)
     previous = run_dir / "report.json"
     if previous.is_file():  # the training did not change: keep its record
         report["training"] = json.loads(previous.read_text()).get("training")
     report["timings"] = {k: round(v, 3) for k, v in timings.items()}
-    write_report(report, target, scores=_labelled(scores, prepared.dataset, prepared.labels),
+    report["verdict"] = build_verdict(report, confidence=recipe.evaluate.confidence)
+    write_report(report, target, scores=_labelled(next(iter(by_key.values())), prepared.dataset, prepared.labels),
                  y=prepared.labels.y if prepared.labels else None)
     return report
+
+
+def _read_features(run_dir: Path, recipe: Recipe, ids: list[str]) -> dict[str, np.ndarray]:
+    """The report methods' features, from the files :func:`proxyml.pipeline.write_outputs` wrote."""
+    from proxyml.pipeline import model_plans, score_columns
+
+    if recipe.multi_task and recipe.tasks_training == "separate":
+        features = {f"proxyml:{key}": read_matrix(run_dir / f"embeddings_{key}.parquet", ids, f"{key} embeddings")
+                    for key in score_columns(recipe)}
+        features["proxyml:combined"] = np.hstack(list(features.values()))
+        return features
+    return {model_plans(recipe, run_dir)[0].method: read_matrix(run_dir / "embeddings.parquet", ids, "embeddings")}
+
+
+def _random_init(run_dir: Path, recipe: Recipe, prepared: Any) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The untrained models' outputs on the labelled samples: from the run's files when they
+    hold every labelled id, else rebuilt from the seed (new labels)."""
+    from proxyml.pipeline import random_init_outputs, score_columns
+    from proxyml.trainer import Trainer
+
+    ids = prepared.labels.ids
+    embeddings_file, scores_file = run_dir / "random_init_embeddings.parquet", run_dir / "random_init_proxy_scores.csv"
+    if embeddings_file.is_file() and scores_file.is_file():
+        have = _read_id_table(embeddings_file, "random-init embeddings").index
+        if all(i in have for i in ids):
+            columns = score_columns(recipe)
+            scores = read_matrix(scores_file, ids, "random-init proxy scores", columns)
+            keys = [""] if columns == ["proxy_score"] else columns
+            return (read_matrix(embeddings_file, ids, "random-init embeddings"),
+                    dict(zip(keys, scores.T, strict=True)))
+    log.info("rebuilding the untrained model from its seed for %d labelled samples", len(ids))
+    return random_init_outputs(recipe, prepared, None, Trainer(recipe.trainer, run_dir, seed=recipe.seed))
 
 
 class _IdsOnly(SampleSet):
@@ -214,7 +280,7 @@ def evaluate_files(
     probes compare nothing but the embeddings themselves (``random_init`` and the modality's
     baseline need a run folder: use :func:`evaluate`).
     """
-    from proxyml.evaluation import check_binary_labels, resolve_budgets, write_report
+    from proxyml.evaluation import build_verdict, check_binary_labels, resolve_budgets, write_report
     from proxyml.labels import load_labels
     from proxyml.pipeline import _labelled, evaluate_labelled
 
@@ -232,6 +298,7 @@ def evaluate_files(
     report: dict[str, Any] = {"name": name, "data": dataset.summary(), "skipped": [],
                               "budgets_notes": budget_notes}
     report.update(evaluate_labelled(dataset, label_set, budgets, features, score_values, ev, seed=seed))
+    report["verdict"] = build_verdict(report, confidence=ev.confidence)
     out = Path(out)
     write_report(report, out, scores=_labelled(score_values, dataset, label_set) if score_values is not None
                  else None, y=label_set.y)

@@ -25,6 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from proxyml.data import batch_size, concat_inputs
 from proxyml.errors import DataError
 from proxyml.params import Params as ParamsBase
 from proxyml.params import validate_params
@@ -36,13 +37,19 @@ class PretextTask(ABC):
     """Base class of every pretext task.
 
     Class attributes a task sets: ``Params`` (its parameter model), ``modality``, ``family``,
-    ``proxy_score_meaning`` (what a high proxy score means, shown in reports). Instances are
-    light (no tensors, no modules) and picklable; heads are built by :meth:`build_head`.
+    ``proxy_score_meaning`` (what a high proxy score means, shown in reports), and what it can
+    take: ``variable_length`` (batches padded with a mask, ``x = {"values", "mask"}``) and
+    ``needs_metadata`` (learns from a metadata column); a recipe pairing it with data it cannot
+    take fails when it is loaded. Instances are light (no tensors, no modules) and picklable;
+    heads are built by :meth:`build_head`. ``batch["x"]`` is a tensor or a dict of tensors
+    (see :mod:`proxyml.data`); the families below work with both.
     """
 
     Params: ClassVar[type[ParamsBase]] = ParamsBase
     modality: ClassVar[str] = ""
     family: ClassVar[str] = ""
+    variable_length: ClassVar[bool] = False
+    needs_metadata: ClassVar[bool] = False
     registry_name: ClassVar[str] = ""
     proxy_score_meaning: ClassVar[str] = ""
 
@@ -164,7 +171,7 @@ class PairwiseRankingTask(PretextTask):
     def make_batch(self, batch: Batch, generator: torch.Generator) -> tuple[Any, torch.Tensor]:
         x = batch["x"]
         low, high = self.magnitude_range
-        draws = torch.rand((2, x.shape[0]), generator=generator, device=x.device, dtype=torch.float32)
+        draws = torch.rand((2, batch_size(x)), generator=generator, device=generator.device, dtype=torch.float32)
         first, second = low + (high - low) * draws
         targets = (first > second).float()
         return (self.apply(x, first), self.apply(x, second)), targets
@@ -174,8 +181,9 @@ class PairwiseRankingTask(PretextTask):
 
     def forward(self, encoder: nn.Module, head: nn.Module, inputs: Any) -> torch.Tensor:
         first, second = inputs
-        both = head(encoder(torch.cat([first, second]))).squeeze(-1)
-        return both[: len(first)] - both[len(first) :]
+        both = head(encoder(concat_inputs([first, second]))).squeeze(-1)
+        size = batch_size(first)
+        return both[:size] - both[size:]
 
     def loss(self, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         return F.binary_cross_entropy_with_logits(outputs, targets)
@@ -225,6 +233,7 @@ class MetadataTask(PretextTask):
 
     family = "metadata"
     Params = MetadataParams
+    needs_metadata = True
     classes: list[Any]
 
     def uses_randomness(self) -> bool:
@@ -273,7 +282,7 @@ class MetadataTask(PretextTask):
     def make_batch(self, batch: Batch, generator: torch.Generator) -> tuple[Any, torch.Tensor]:
         if self._targets is None:
             raise RuntimeError("MetadataTask.prepare(dataset) must run before training")
-        return batch["x"], self._targets.to(batch["x"].device)[batch["index"]]
+        return batch["x"], self._targets.to(batch["index"].device)[batch["index"]]
 
     def build_head(self, embed_dim: int, spec: dict[str, Any]) -> nn.Module:
         return nn.Linear(embed_dim, max(len(self.classes), 2))

@@ -14,8 +14,10 @@ checkpoint ends with the same weights as one that was not.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
+import os
 import shutil
 import time
 import warnings
@@ -23,7 +25,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import lightning.pytorch as pl
 import numpy as np
@@ -41,9 +43,11 @@ log = logging.getLogger(__name__)
 STAGES = {"train": 0, "val": 1, "model": 2}  # "model": the module's own randomness (dropout)
 
 
-def batch_seed(seed: int, stage: str, epoch: int, batch_index: int, rank: int = 0) -> int:
-    """A 63-bit seed for one batch's perturbations, independent of anything global."""
-    state = np.random.SeedSequence([seed, STAGES[stage], epoch, batch_index, rank]).generate_state(2)
+def batch_seed(seed: int, stage: str, epoch: int, batch_index: int, rank: int = 0, stream: int = 0) -> int:
+    """A 63-bit seed for one batch's perturbations, independent of anything global; ``stream``
+    tells the tasks of a multitask module apart (0, the first, draws as a one-task module does)."""
+    entropy = [seed, STAGES[stage], epoch, batch_index, rank] + ([stream] if stream else [])
+    state = np.random.SeedSequence(entropy).generate_state(2)
     return int((int(state[0]) << 31) ^ int(state[1])) & ((1 << 63) - 1)
 
 
@@ -129,31 +133,54 @@ class EpochSeededSampler(Sampler[int]):
 
 
 class PretextModule(pl.LightningModule):
-    """An encoder and a task head trained on a pretext task."""
+    """An encoder and one head per pretext task, trained on the tasks' weighted summed loss.
+
+    ``task`` is one :class:`PretextTask` or a ``{key: task}`` dict (multitask pretext training:
+    one shared encoder, ``weights`` per key). Predicting gives the embedding and one proxy score
+    per task ``(B, n_tasks)``.
+    """
 
     def __init__(
         self,
-        task: PretextTask,
+        task: PretextTask | dict[str, PretextTask],
         encoder: Encoder,
         *,
         learning_rate: float = 1e-3,
         weight_decay: float = 1e-4,
         seed: int = 0,
         preprocessing: dict[str, Any] | None = None,
+        weights: dict[str, float] | None = None,
     ) -> None:
         super().__init__()
-        self.task = task
+        self.tasks = dict(task) if isinstance(task, dict) else {"": task}
+        self.weights = {key: float((weights or {}).get(key, 1.0)) for key in self.tasks}
         self.encoder = encoder
-        self.head = task.build_head(encoder.embed_dim, encoder.spec)
+        heads = {key: t.build_head(encoder.embed_dim, encoder.spec) for key, t in self.tasks.items()}
+        if list(heads) == [""]:
+            self.head = heads[""]  # one task: the state dict keys stay "head.*"
+        else:
+            self.heads = nn.ModuleDict(heads)
         self.learning_rate, self.weight_decay, self.seed = learning_rate, weight_decay, seed
         self.preprocessing = preprocessing or {}
+        self.decode_failures: dict[int, str] = {}  # position -> why the sample could not be decoded
+
+    @property
+    def task(self) -> PretextTask:
+        """The task of a one-task module."""
+        if len(self.tasks) != 1:
+            raise AttributeError(f"this module trains {len(self.tasks)} tasks: use .tasks")
+        return next(iter(self.tasks.values()))
+
+    def head_of(self, key: str) -> nn.Module:
+        return self.head if key == "" else self.heads[key]
 
     # -- building and restoring ------------------------------------------------------------
     def description(self) -> dict[str, Any]:
         """Everything needed to rebuild this module, stored in every checkpoint."""
+        tasks = [{"key": key, "name": t.registry_name, "params": t.get_params(), "state": t.get_state(),
+                  "weight": self.weights[key]} for key, t in self.tasks.items()]
         return {
-            "task": {"name": self.task.registry_name, "params": self.task.get_params()},
-            "task_state": self.task.get_state(),
+            "tasks": tasks,
             "encoder": {"name": self.encoder.registry_name, "params": self.encoder.params.model_dump()},
             "spec": self.encoder.spec,
             "learning_rate": self.learning_rate,
@@ -175,53 +202,78 @@ class PretextModule(pl.LightningModule):
         if not isinstance(checkpoint, dict) or "proxyml" not in checkpoint:
             raise DataError(f"{path} is not a proxyml checkpoint (written by `proxyml train` or `run`)")
         info = checkpoint["proxyml"]
-        task = create_task(info["task"]["name"], info["task"]["params"])
-        task.set_state(info["task_state"])
+        entries = info.get("tasks") or [{"key": "", "name": info["task"]["name"], "params": info["task"]["params"],
+                                          "state": info.get("task_state", {}), "weight": 1.0}]  # before tasks lists
+        tasks = {}
+        for entry in entries:
+            tasks[entry["key"]] = create_task(entry["name"], entry["params"])
+            tasks[entry["key"]].set_state(entry["state"])
         module = cls(
-            task,
+            tasks,
             create_encoder(info["encoder"]["name"], info["spec"], info["encoder"]["params"]),
             learning_rate=info["learning_rate"],
             weight_decay=info["weight_decay"],
             seed=info["seed"],
             preprocessing=info["preprocessing"],
+            weights={e["key"]: e["weight"] for e in entries},
         )
         module.load_state_dict(checkpoint["state_dict"])
         return module.eval()
 
     # -- Lightning hooks -------------------------------------------------------------------
-    def _generator(self, stage: str, batch_index: int) -> torch.Generator:
+    def _generator(self, stage: str, batch_index: int, stream: int = 0) -> torch.Generator:
         epoch = self.current_epoch if stage == "train" else 0  # the same val batches every epoch
         generator = torch.Generator(device=self.device)
-        generator.manual_seed(batch_seed(self.seed, stage, epoch, batch_index, self.global_rank))
+        generator.manual_seed(batch_seed(self.seed, stage, epoch, batch_index, self.global_rank, stream))
         return generator
 
-    def _step(self, batch: dict[str, Any], batch_index: int, stage: str) -> torch.Tensor:
-        inputs, targets = self.task.make_batch(batch, self._generator(stage, batch_index))
-        epoch = self.current_epoch if stage == "train" else 0
-        # dropout masks are drawn here, in the forward pass (backward draws nothing)
-        with seeded_global_rng(batch_seed(self.seed, "model", epoch, batch_index, self.global_rank), self.device):
-            loss = self.task.loss(self.task.forward(self.encoder, self.head, inputs), targets)
-        size = len(batch["index"])
-        self.log(f"{stage}_loss", loss, prog_bar=True, on_step=stage == "train", on_epoch=True,
-                 batch_size=size, sync_dist=stage == "val")  # early stopping sees every rank's loss
-        return loss
+    def _note_failures(self, batch: dict[str, Any]) -> None:
+        for index, reason in batch.get("failed", ()):
+            if index not in self.decode_failures:
+                log.warning("sample at position %d %s; left out", index, reason)
+            self.decode_failures[index] = reason
 
-    def training_step(self, batch: dict[str, Any], batch_index: int) -> torch.Tensor:
+    def _step(self, batch: dict[str, Any], batch_index: int, stage: str) -> torch.Tensor | None:
+        self._note_failures(batch)
+        if len(batch["index"]) == 0:
+            return None  # every sample of the batch failed to decode: Lightning skips the step
+        epoch = self.current_epoch if stage == "train" else 0
+        size = len(batch["index"])
+        total = None
+        for stream, (key, task) in enumerate(self.tasks.items()):
+            inputs, targets = task.make_batch(batch, self._generator(stage, batch_index, stream))
+            # dropout masks are drawn here, in the forward pass (backward draws nothing)
+            seed = batch_seed(self.seed, "model", epoch, batch_index, self.global_rank, stream)
+            with seeded_global_rng(seed, self.device):
+                loss = task.loss(task.forward(self.encoder, self.head_of(key), inputs), targets)
+            if key:
+                self.log(f"{stage}_loss_{key}", loss, on_step=False, on_epoch=True, batch_size=size,
+                         sync_dist=stage == "val")
+            total = self.weights[key] * loss if total is None else total + self.weights[key] * loss
+        self.log(f"{stage}_loss", total, prog_bar=True, on_step=stage == "train", on_epoch=True,  # type: ignore[arg-type]
+                 batch_size=size, sync_dist=stage == "val")  # early stopping sees every rank's loss
+        return total
+
+    def training_step(self, batch: dict[str, Any], batch_index: int) -> torch.Tensor | None:
         return self._step(batch, batch_index, "train")
 
-    def validation_step(self, batch: dict[str, Any], batch_index: int) -> torch.Tensor:
+    def validation_step(self, batch: dict[str, Any], batch_index: int) -> torch.Tensor | None:
         return self._step(batch, batch_index, "val")
 
     def predict_step(self, batch: dict[str, Any], batch_index: int) -> dict[str, torch.Tensor]:
-        inputs = self.task.embed_input(batch)
+        self._note_failures(batch)
+        if len(batch["index"]) == 0:
+            return {"index": batch["index"].cpu(), "embedding": torch.zeros(0, self.encoder.embed_dim),
+                    "proxy_score": torch.zeros(0, len(self.tasks))}
+        first = next(iter(self.tasks.values()))
+        inputs = first.embed_input(batch)
         embedding = self.encoder(inputs)
         # most proxy scores encode the same input again: hand them the embedding just computed
         encoder = _ReuseOutput(self.encoder, inputs, embedding)
-        return {
-            "index": batch["index"].cpu(),
-            "embedding": embedding.float().cpu(),
-            "proxy_score": self.task.proxy_score(encoder, self.head, batch).float().cpu(),  # type: ignore[arg-type]
-        }
+        scores = [task.proxy_score(encoder, self.head_of(key), batch).float()  # type: ignore[arg-type]
+                  for key, task in self.tasks.items()]
+        return {"index": batch["index"].cpu(), "embedding": embedding.float().cpu(),
+                "proxy_score": torch.stack(scores, dim=1).cpu()}
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
         return torch.optim.AdamW(self.parameters(), lr=self.learning_rate, weight_decay=self.weight_decay)
@@ -345,15 +397,28 @@ class Trainer:
             "enable_model_summary": False,
         }
 
-    def _loader(self, dataset: SampleSet, indices: np.ndarray, *, shuffle: bool) -> DataLoader:
+    def num_workers(self, dataset: SampleSet) -> int:
+        """``trainer.num_workers``; ``auto``: none for in-memory data, else one per spare core (at most 4)."""
+        workers = self.config.num_workers
+        if workers != "auto":
+            return int(workers)
+        if not dataset.file_backed:
+            return 0
+        return max(1, min(4, (os.cpu_count() or 1) - 1))
+
+    def _loader(self, dataset: SampleSet, indices: np.ndarray, *, shuffle: bool,
+                batch_size: int | None = None) -> DataLoader:
         subset = Subset(dataset, indices.tolist())
         sampler = EpochSeededSampler(len(subset), self.seed) if shuffle else None
+        workers = self.num_workers(dataset)
         return DataLoader(
             subset,
-            batch_size=self.config.batch_size,
+            batch_size=batch_size or self.config.batch_size,
             sampler=sampler,
-            num_workers=self.config.num_workers,
-            persistent_workers=self.config.num_workers > 0,
+            collate_fn=dataset.collate,
+            num_workers=workers,
+            persistent_workers=workers > 0,
+            worker_init_fn=functools.partial(_seed_worker, self.seed) if workers else None,
         )
 
     def fit(self, module: PretextModule, dataset: SampleSet, *, resume: bool = False) -> FitResult:
@@ -427,22 +492,74 @@ class Trainer:
             global_rank=trainer.global_rank,
         )
 
-    def predict(self, module: PretextModule, dataset: SampleSet) -> tuple[np.ndarray, np.ndarray]:
+    def predict(self, module: PretextModule, dataset: SampleSet) -> Prediction:
         """Embeddings ``(n, embed_dim)`` and proxy scores ``(n,)`` of every sample, in order.
 
-        Runs Lightning's predict loop on one device of the configured accelerator.
+        Runs Lightning's predict loop on one device of the configured accelerator, with
+        ``trainer.predict_batch_size``; each batch's outputs go straight into preallocated
+        arrays (nothing is gathered in a list). A sample that fails to decode gets NaN and is
+        listed in ``Prediction.failed``.
         """
         devices = self.config.devices
         one = [devices[0]] if isinstance(devices, list) and devices else 1  # the device the user picked
         common = self._common() | {"devices": one, "strategy": "auto", "num_nodes": 1}
-        trainer = pl.Trainer(**common, logger=False, enable_checkpointing=False)
-        outputs = cast(list[dict[str, torch.Tensor]],
-                       trainer.predict(module, self._loader(dataset, np.arange(len(dataset)), shuffle=False)))
-        order = torch.cat([o["index"] for o in outputs]).numpy()
-        embeddings = torch.cat([o["embedding"] for o in outputs]).numpy()
-        scores = torch.cat([o["proxy_score"] for o in outputs]).numpy()
-        inverse = np.argsort(order)
-        return embeddings[inverse], scores[inverse]
+        writer = _ArrayWriter(len(dataset), module.encoder.embed_dim, len(module.tasks))
+        trainer = pl.Trainer(**common, logger=False, enable_checkpointing=False, callbacks=[writer])
+        module.decode_failures = {}
+        batch_size = self.config.predict_batch_size or 4 * self.config.batch_size
+        trainer.predict(module, self._loader(dataset, np.arange(len(dataset)), shuffle=False, batch_size=batch_size),
+                        return_predictions=False)
+        missing = np.flatnonzero(~writer.filled)
+        failed = {int(i): module.decode_failures.get(int(i), "produced no output") for i in missing}
+        scores = writer.scores[:, 0] if list(module.tasks) == [""] else writer.scores
+        return Prediction(writer.embeddings, scores, failed, [k for k in module.tasks if k])
+
+
+@dataclass
+class Prediction:
+    """What :meth:`Trainer.predict` made: rows in the data set's order, NaN where a sample failed."""
+
+    embeddings: np.ndarray
+    scores: np.ndarray  # (n,) for one task, (n, n_tasks) for a multitask module
+    failed: dict[int, str] = field(default_factory=dict)  # position -> reason
+    keys: list[str] = field(default_factory=list)  # a multitask module's task keys, the columns of scores
+
+    def without_failed(self, dataset: SampleSet) -> tuple[SampleSet, np.ndarray, np.ndarray]:
+        """The data set less the samples that failed (listed in its ``skipped``), and their rows."""
+        if not self.failed:
+            return dataset, self.embeddings, self.scores
+        keep = np.setdiff1d(np.arange(len(dataset)), np.fromiter(self.failed, dtype=np.int64))
+        reduced = dataset.without(list(self.failed), list(self.failed.values()))
+        return reduced, self.embeddings[keep], self.scores[keep]
+
+
+class _ArrayWriter(pl.callbacks.BasePredictionWriter):
+    """Writes each predicted batch into preallocated arrays as it is made."""
+
+    def __init__(self, size: int, embed_dim: int, n_scores: int) -> None:
+        super().__init__(write_interval="batch")
+        self.embeddings = np.full((size, embed_dim), np.nan, dtype=np.float32)
+        self.scores = np.full((size, n_scores), np.nan, dtype=np.float64)
+        self.filled = np.zeros(size, dtype=bool)
+
+    def write_on_batch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule, prediction: Any,
+                           batch_indices: Sequence[int] | None, batch: Any, batch_idx: int,
+                           dataloader_idx: int = 0) -> None:
+        index = prediction["index"].numpy()
+        self.embeddings[index] = prediction["embedding"].numpy()
+        self.scores[index] = prediction["proxy_score"].double().numpy()
+        self.filled[index] = True
+
+
+def _seed_worker(seed: int, worker_id: int) -> None:
+    """A DataLoader worker's global generators seeded from the run's seed and the worker's id
+    (not from torch's per-iterator base seed), so reruns and resumed runs draw alike."""
+    import random
+
+    worker_seed = int(np.random.SeedSequence([seed, worker_id]).generate_state(1)[0])
+    np.random.seed(worker_seed)
+    random.seed(worker_seed)
+    torch.manual_seed(worker_seed)
 
 
 def _quiet_lightning() -> None:

@@ -101,7 +101,9 @@ def test_quickstart_recipe_runs_end_to_end(tmp_path) -> None:
     ])
     report = pipeline.run(recipe).report
     assert report["data"]["n_samples"] == 200 and report["labels"]["n_labelled"] == 200
-    assert set(report["probes"]) == {"proxyml", "random_init", "timeseries.minirocket"}
+    assert set(report["probes"]) == {"proxyml", "random_init", "timeseries.minirocket", "proxyml+timeseries.minirocket"}
+    assert set(report["differences"]) == {"random_init", "timeseries.minirocket", "proxyml+timeseries.minirocket"}
+    assert report["verdict"]["recommendation"]
     minirocket = report["probes"]["timeseries.minirocket"]["all"]["auc_mean"]
     assert minirocket > 0.9, "MiniRocket separates GunPoint's two gestures; a lower AUC means a broken join"
     assert 0.0 <= report["proxy_score"]["auc"] <= 1.0

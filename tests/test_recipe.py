@@ -139,7 +139,8 @@ def test_a_cross_field_check_reads_without_pydantic_prefix() -> None:
 def test_missing_sections_are_named() -> None:
     with pytest.raises(RecipeError) as info:
         recipe_from_dict({"name": "x"})
-    assert str(info.value).splitlines() == ["data: required key is missing", "task: required key is missing"]
+    assert str(info.value).splitlines() == ["data: required key is missing",
+                                            "task: required key is missing (or tasks: a list of tasks)"]
 
 
 def test_validate_params_rejects_a_non_mapping() -> None:

@@ -26,7 +26,7 @@ def test_breast_cancer_recipe_runs_and_compares_every_method(tmp_path) -> None:
     assert "target" not in report["data"]["spec"]["columns"]
     assert any("['target']" in note for note in report["data"]["notes"])
     methods = report["probes"]
-    assert set(methods) == {"proxyml", "random_init", "tabular.raw_features"}
+    assert set(methods) == {"proxyml", "random_init", "tabular.raw_features", "proxyml+tabular.raw_features"}
     assert set(methods["proxyml"]) == {"10", "20", "50", "all"}
     # raw columns are known to separate these tumours well: a sanity bound on the whole chain
     assert methods["tabular.raw_features"]["all"]["auc_mean"] > 0.95

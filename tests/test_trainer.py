@@ -84,9 +84,12 @@ def test_checkpoint_rebuilds_the_same_model(unlabeled, tmp_path) -> None:
     recipe = unlabeled()
     module, fit, prepared = pipeline.train(recipe)
     trainer = Trainer(recipe.trainer, tmp_path / "run", seed=recipe.seed)
-    embeddings, scores = trainer.predict(module, prepared.dataset)
+    predicted = trainer.predict(module, prepared.dataset)
+    embeddings, scores = predicted.embeddings, predicted.scores
     again = PretextModule.from_checkpoint(fit.checkpoint)
-    embeddings_again, scores_again = trainer.predict(again, prepared.dataset)
+    predicted_again = trainer.predict(again, prepared.dataset)
+    embeddings_again, scores_again = predicted_again.embeddings, predicted_again.scores
+    assert predicted.failed == {}
     assert embeddings.shape == (60, 8) and scores.shape == (60,)
     np.testing.assert_allclose(embeddings, embeddings_again, rtol=1e-6)
     np.testing.assert_allclose(scores, scores_again, rtol=1e-6)
@@ -116,9 +119,9 @@ def test_prediction_encodes_each_batch_once_when_the_score_uses_the_same_input(u
     module, _, prepared = pipeline.train(recipe)
     calls = []
     handle = module.encoder.register_forward_hook(lambda *_: calls.append(1))
-    embeddings, scores = Trainer(recipe.trainer, tmp_path / "run", seed=recipe.seed).predict(module, prepared.dataset)
+    scores = Trainer(recipe.trainer, tmp_path / "run", seed=recipe.seed).predict(module, prepared.dataset).scores
     handle.remove()
-    batches = -(-len(prepared.dataset) // recipe.trainer.batch_size)
+    batches = -(-len(prepared.dataset) // (4 * recipe.trainer.batch_size))  # the default predict batch size
     assert len(calls) == batches
     module.eval()
     with torch.no_grad():

@@ -12,15 +12,18 @@ from proxyml.evaluation.splits import (
     check_binary_labels,
     resolve_budgets,
 )
+from proxyml.evaluation.verdict import build_verdict, is_proxyml_method
 
 __all__ = [
     "DEFAULT_BUDGETS",
     "Draw",
     "budget_draws",
+    "build_verdict",
     "check_binary_labels",
     "evaluate_probes",
     "probe_report_sections",
     "evaluate_proxy_score",
+    "is_proxyml_method",
     "render_html",
     "resolve_budgets",
     "write_report",

@@ -128,7 +128,7 @@ def evaluate_probes(
     y: np.ndarray,
     draws: list[Draw],
     *,
-    reference: str = "proxyml",
+    reference: str | None = "proxyml",
     confidence: float = 0.95,
     C: float = 1.0,
 ) -> dict[str, Any]:

@@ -28,7 +28,7 @@ body{font-family:system-ui,sans-serif;max-width:1000px;margin:2em auto;padding:0
 table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ccc;padding:.25em .6em}
 th{background:#f3f3f3;text-align:left}td.num{text-align:right;font-variant-numeric:tabular-nums}
 .statement{font-size:1.1em;padding:.6em 1em;border-left:4px solid #888;background:#fafafa}
-.positive{border-color:#2a7}.inverse{border-color:#d80}.unclear{border-color:#999}
+.verdict{font-size:1.2em;border-color:#36c}.positive{border-color:#2a7}.inverse{border-color:#d80}.unclear{border-color:#999}
 img{max-width:100%}figure{display:inline-block;margin:0 1em 1em 0}
 """
 
@@ -173,6 +173,53 @@ def _probe_section(methods: dict[str, Any], differences: dict[str, Any], referen
     return "".join(parts)
 
 
+_OUTCOMES = {"proxyml": "proxyml wins", "baseline": "baseline wins", "undecided": "no difference shown",
+             "not compared": "not compared"}
+
+
+def _verdict_section(verdict: dict[str, Any]) -> str:
+    """The verdict (:func:`~proxyml.evaluation.verdict.build_verdict`): recommendation, a row per
+    budget, the proxy-score and pretraining-seed sentences, the caveats."""
+    parts = ["<h2>Verdict</h2>"]
+    if verdict.get("recommendation"):
+        parts.append(f'<p class="statement verdict"><strong>{_esc(verdict["recommendation"])}</strong></p>')
+
+    def named(method: Any, auc: Any) -> str:
+        return "n/a" if method is None else f"{method} ({_fmt(auc)})"
+
+    rows = []
+    for budget, v in (verdict.get("budgets") or {}).items():
+        d = v.get("difference") or {}
+        ci = d.get("ci") or [None, None]
+        rows.append([
+            budget,
+            named(v.get("best"), v.get("best_auc")),
+            named(v.get("best_proxyml"), v.get("best_proxyml_auc")),
+            named(v.get("best_baseline"), v.get("best_baseline_auc")),
+            f"{d['mean']:+.3f}" if isinstance(d.get("mean"), (int, float)) else "n/a",
+            f"{ci[0]:+.3f} to {ci[1]:+.3f}" if d and None not in ci else "n/a",
+            f"{d['win_rate']:.0%}" if isinstance(d.get("win_rate"), (int, float)) else "n/a",
+            _OUTCOMES.get(v.get("outcome"), str(v.get("outcome", "n/a"))),
+        ])
+    if rows:
+        level = f"{float(verdict.get('confidence') or 0.95) * 100:g}%"
+        parts.append(_table(["budget", "best method (AUC)", "best proxyml (AUC)", "best baseline (AUC)",
+                             "proxyml − baseline", f"{level} interval", "draws proxyml wins", "verdict"],
+                            rows))
+    per_task = verdict.get("proxy_scores")
+    if isinstance(per_task, dict) and per_task:
+        parts.append("<p>Proxy scores:</p><ul>"
+                     + "".join(f"<li>{_esc(k)}: {_esc(t)}</li>" for k, t in per_task.items()) + "</ul>")
+    elif verdict.get("proxy_score"):
+        parts.append(f"<p>Proxy score: {_esc(verdict['proxy_score'])}.</p>")
+    if verdict.get("seeds_statement"):
+        parts.append(f"<p>{_esc(verdict['seeds_statement'])}</p>")
+    notes = [str(n) for n in verdict.get("notes") or []]
+    if notes:
+        parts.append('<ul class="notes">' + "".join(f"<li>{_esc(n)}</li>" for n in notes) + "</ul>")
+    return "".join(parts)
+
+
 def _list_section(title: str, items: list[str]) -> str:
     if not items:
         return ""
@@ -193,6 +240,8 @@ def render_html(report: dict[str, Any], scores: np.ndarray | None = None, y: np.
     parts = [f"<h1>{_esc(title)}</h1>"]
     if report.get("created"):
         parts.append(f"<p>created {_esc(report['created'])}</p>")
+    if isinstance(report.get("verdict"), dict):
+        parts.append(_verdict_section(report["verdict"]))
     parts += ["<h2>Summary</h2>", _table(None, _summary_rows(report))]
     proxy = report.get("proxy_score")
     if proxy:

@@ -150,7 +150,12 @@ def _ids(frame: pd.DataFrame, id_column: str | None, explicit: bool, origin: str
          notes: list[str]) -> tuple[pd.Series, str | None]:
     """Ids as text (NaN where empty) and the column they came from (None: row numbers)."""
     if id_column is not None and id_column in frame.columns:
-        return frame[id_column].astype(object).map(id_text), id_column
+        column = frame[id_column]
+        if (isinstance(column.dtype, pd.StringDtype) and pd.get_option("future.infer_string")
+                and column.notna().any()):
+            # what id_text makes of text cells (the text; NaN where empty), without a call per row
+            return column.astype("str"), id_column
+        return column.astype(object).map(id_text), id_column
     if explicit:
         _require(frame, [id_column or ""], "data.params.id_column", origin)
     notes.append(f"{origin} has no {id_column or 'id'!r} column: the ids are the row numbers "
@@ -159,9 +164,10 @@ def _ids(frame: pd.DataFrame, id_column: str | None, explicit: bool, origin: str
 
 
 def _choose_columns(frame: pd.DataFrame, categorical: list[str], numeric: list[str], drop: list[str],
-                    notes: list[str]) -> tuple[list[str], dict[str, str]]:
+                    notes: list[str], parsed: prep.ParsedColumns | None = None) -> tuple[list[str], dict[str, str]]:
     """Numeric and categorical input columns: overrides first, the rest inferred; empty and
-    constant columns dropped."""
+    constant columns dropped. ``parsed``: ``frame``'s conversions, kept for the rest of the read."""
+    parsed = parsed if parsed is not None else prep.ParsedColumns(frame)
     dropped = []
     numeric_columns: list[str] = []
     categorical_columns: dict[str, str] = {}
@@ -175,12 +181,13 @@ def _choose_columns(frame: pd.DataFrame, categorical: list[str], numeric: list[s
         if column.nunique(dropna=False) == 1:
             dropped.append(f"{name!r} (constant: every row is {column.iloc[0]!r})")
             continue
-        kind = "categorical" if name in categorical else "numeric" if name in numeric else prep.infer_kind(column)
+        kind = ("categorical" if name in categorical else "numeric" if name in numeric
+                else prep.infer_kind(column, lambda name=name: parsed.numbers(name)))
         if kind != "numeric":
             categorical_columns[name] = kind
             continue
         numeric_columns.append(name)
-        _, bad = prep.as_numbers(column)
+        _, bad = parsed.numbers(name)
         if bad.any() and name not in numeric:
             notes.append(f"Column {name!r} is read as numeric: most of its cells are numbers, and those "
                          f"that are not (such as {str(column[bad].iloc[0])!r}) are missing; list it in "
@@ -243,11 +250,12 @@ def read_table(
     if present_labels:
         notes.append(f"Never used the label column(s) {present_labels} as input.")
     inputs = frame.drop(columns=[c for c in [used_id, *present_labels] if c is not None])
+    parsed = prep.ParsedColumns(inputs)  # each column's text converted once for the whole read
     if preprocessing is None:
         for key, names in (("categorical", categorical), ("numeric", numeric), ("drop", drop)):
             _require(inputs, names, f"data.params.{key}", origin)
         numeric_columns, categorical_columns = _choose_columns(
-            inputs, list(categorical), list(numeric), list(drop), notes)
+            inputs, list(categorical), list(numeric), list(drop), notes, parsed)
         columns = numeric_columns + list(categorical_columns)
         if not columns:
             raise DataError(f"{origin}: no input column is left after dropping the id, label, "
@@ -264,12 +272,13 @@ def read_table(
         raise DataError(f"{origin}: no row is left to read: all {len(ids)} rows were skipped "
                         "(no id, or every input cell empty)")
     rows = inputs.loc[keep, columns].reset_index(drop=True)
+    parsed = parsed.rows(keep, rows)
     if preprocessing is None:
         preprocessing = prep.fit_preprocessing(rows, numeric_columns, categorical_columns,
                                                max_categories=max_categories, id_column=used_id,
-                                               excluded=labels)
+                                               excluded=labels, parsed=parsed)
         notes.append(_column_summary(preprocessing, len(rows)))
-    array, encode_notes = prep.encode_rows(rows, preprocessing)
+    array, encode_notes = prep.encode_rows(rows, preprocessing, parsed)
     kept_ids = ids[keep].tolist()
     _check_unique(kept_ids, origin, used_id)
     skipped = [SkippedSample(f"<line {m.line}>", origin, m.reason) for m in malformed]

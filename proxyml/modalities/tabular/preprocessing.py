@@ -26,7 +26,7 @@ Example:
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -107,12 +107,17 @@ def _number(value: Any) -> float:
         return float("inf") if isinstance(value, int) else float("nan")
 
 
-def infer_kind(column: pd.Series) -> str:
+def infer_kind(column: pd.Series,
+               numbers: Callable[[], tuple[np.ndarray, np.ndarray]] | None = None) -> str:
     """``"boolean"``, ``"numeric"`` or ``"categorical"`` from the column's non-empty cells.
 
     A column whose non-empty cells are mostly (at least half) finite numbers is numeric, the
     rule the time-series long-table reader uses to pick its channels; its other cells are then
     read as missing by :func:`encode_rows`, which counts them in a note.
+
+    ``numbers``: gives ``as_numbers(column)`` (for instance :meth:`ParsedColumns.numbers`, so
+    that the column is converted once per read); called only when the cells are neither all
+    ``true``/``false`` nor mostly without a digit (text that is surely not numbers).
 
     Example:
         >>> columns = (["1", "2.5"], ["True", "false"], ["a", "b", "1"], ["1", "2", "oops", "inf"])
@@ -123,12 +128,116 @@ def infer_kind(column: pd.Series) -> str:
         return "boolean"
     if pd.api.types.is_numeric_dtype(column):
         return "numeric"
-    present = column.dropna()
-    text = present.astype(str).str.strip().str.lower()
-    if len(text) and text.isin(_BOOLEAN_TEXT).all():
+    observed = column.notna().to_numpy()
+    n_present = int(observed.sum())
+    if not n_present:
+        return "categorical"
+    first = int(observed.argmax())
+    present = column[observed]
+    # all true/false? The first cell rules out most columns without a pass over the others
+    if _all_boolean_text(column.iloc[first : first + 1]) and _all_boolean_text(present):
         return "boolean"
-    _, bad = as_numbers(present)
-    return "numeric" if len(present) and bad.sum() <= 0.5 * len(present) else "categorical"
+    if isinstance(column.dtype, pd.StringDtype):
+        # a cell without a digit is never a finite number: when most are such, no need to parse
+        without_digit = int((~present.str.contains("[0-9]", regex=True)).sum())
+        if without_digit > 0.5 * n_present:
+            return "categorical"
+    # a missing cell is never bad, so the whole column's bad cells are those of its present ones
+    _, bad = numbers() if numbers is not None else as_numbers(present)
+    return "numeric" if bad.sum() <= 0.5 * n_present else "categorical"
+
+
+def _all_boolean_text(cells: pd.Series) -> bool:
+    return bool(cells.astype(str).str.strip().str.lower().isin(_BOOLEAN_TEXT).all())
+
+
+class ParsedColumns:
+    """The cells of ``frame``'s columns converted once for a whole read and then reused: as
+    numbers (:func:`as_numbers`) and as category text (:func:`category_text`), each the first
+    time a column is asked for. Kind inference, column choice, :func:`fit_preprocessing` and
+    :func:`encode_rows` share one, so a column of a million cells is parsed once, not four times.
+    The arrays it gives are shared: read them, never write to them.
+
+    Example:
+        >>> parsed = ParsedColumns(pd.DataFrame({"age": ["30", "oops", "50"]}))
+        >>> values, bad = parsed.numbers("age")
+        >>> parsed.numbers("age")[0] is values, bad.tolist()
+        (True, [False, True, False])
+        >>> rows = parsed.frame.iloc[[0, 2]].reset_index(drop=True)
+        >>> parsed.rows(np.array([True, False, True]), rows).numbers("age")[0].tolist()
+        [30.0, 50.0]
+    """
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.frame = frame
+        self._numbers: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._text: dict[str, pd.Series] = {}
+
+    def numbers(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """``as_numbers(frame[name])``, computed once."""
+        if name not in self._numbers:
+            self._numbers[name] = as_numbers(self.frame[name])
+        return self._numbers[name]
+
+    def text(self, name: str) -> pd.Series:
+        """``category_text(frame[name])``, computed once."""
+        if name not in self._text:
+            self._text[name] = category_text(self.frame[name])
+        return self._text[name]
+
+    def rows(self, keep: np.ndarray, frame: pd.DataFrame) -> ParsedColumns:
+        """The conversions for ``frame``: the rows of :attr:`frame` where ``keep`` is true, in
+        order, with any of its columns. The numbers already converted are carried over when
+        converting the kept cells alone would give the same values (see
+        :func:`_parses_alike_alone`), else converted again, from the kept cells, when asked for.
+        """
+        keep = np.asarray(keep, dtype=bool)
+        if keep.shape != (len(self.frame),) or int(keep.sum()) != len(frame):
+            raise ValueError(f"rows: keep selects {int(keep.sum())} of {len(self.frame)} rows, "
+                             f"frame has {len(frame)}")
+        subset = ParsedColumns(frame)
+        every_row = bool(keep.all())
+        for name, (values, bad) in self._numbers.items():
+            if name not in frame.columns:
+                continue
+            if every_row:
+                subset._numbers[name] = (values, bad)
+            elif _parses_alike_alone(frame[name], values[keep]):
+                subset._numbers[name] = (values[keep], bad[keep])
+        return subset
+
+
+#: the longest text pandas' fast float parser always reads exactly as the integer it spells
+_EXACT_TEXT_LENGTH = 15
+
+
+def _parses_alike_alone(cells: pd.Series, values: np.ndarray) -> bool:
+    """Whether ``as_numbers(cells)`` gives ``values``, the conversion of these cells within
+    their whole column (a superset of rows).
+
+    :func:`pandas.to_numeric` reads a column of text in one of two ways: when every cell
+    spells an integer (no empty cell, no decimal point), each exactly as an integer; otherwise
+    each with pandas' fast float parser, which can miss an integer of 16 or more digits by a
+    unit in the last place (and reads ``0000000000000000000012`` as 0). Leaving rows out can
+    switch a column from the second way to the first, so carrying the values over is safe when
+    the kept cells still force the second way (a missing, unreadable or non-integer one) or
+    are all short enough to read alike either way. Numeric and boolean columns convert cell by
+    cell; other columns (Python objects) are converted again.
+    """
+    if pd.api.types.is_numeric_dtype(cells) or pd.api.types.is_bool_dtype(cells):
+        return True
+    if not isinstance(cells.dtype, pd.StringDtype):
+        return False
+    if cells.dtype.na_value is np.nan:
+        # a NaN value (a missing, unreadable, infinite or too large cell) or a fraction: floats
+        forced = bool((values != np.trunc(values)).any())  # NaN != NaN
+    else:  # pd.NA: missing and unreadable cells are masked out; a fraction still forces floats
+        finite = values[np.isfinite(values)]
+        forced = bool((finite != np.trunc(finite)).any())
+    if forced:
+        return True
+    longest = cells.str.len().max()
+    return bool(pd.isna(longest) or longest <= _EXACT_TEXT_LENGTH)
 
 
 def fit_preprocessing(
@@ -139,6 +248,7 @@ def fit_preprocessing(
     max_categories: int,
     id_column: str | None = None,
     excluded: list[str] | None = None,
+    parsed: ParsedColumns | None = None,
 ) -> dict[str, Any]:
     """Fit the transform on ``frame`` (the unlabeled pool).
 
@@ -153,10 +263,12 @@ def fit_preprocessing(
         max_categories: vocabulary size cap; rarer categories share the unknown slot.
         id_column: the id column of the source (``None``: row numbers).
         excluded: label columns, recorded so that new data never uses them either.
+        parsed: ``frame``'s conversions, shared with :func:`encode_rows` (default: made here).
     """
+    parsed = _parsed_for(frame, parsed)
     numeric_stats = []
     for name in numeric:
-        values, _ = as_numbers(frame[name])
+        values, _ = parsed.numbers(name)
         mean, std = _mean_std(values[~np.isnan(values)])
         numeric_stats.append({"name": name, "mean": mean, "std": std if std > 1e-12 else 1.0})
     vocabularies = []
@@ -164,7 +276,7 @@ def fit_preprocessing(
         if kind == "boolean":
             categories = list(BOOLEAN_CATEGORIES)
         else:
-            counts = category_text(frame[name]).value_counts()
+            counts = parsed.text(name).value_counts()
             # most frequent first; ties by text so that the vocabulary is deterministic
             ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
             categories = [value for value, _ in ranked[:max_categories]]
@@ -218,7 +330,8 @@ def cardinalities(preprocessing: Mapping[str, Any]) -> list[int]:
     return [len(c["categories"]) + 1 for c in preprocessing["categorical"]]
 
 
-def encode_rows(frame: pd.DataFrame, preprocessing: Mapping[str, Any]) -> tuple[np.ndarray, list[str]]:
+def encode_rows(frame: pd.DataFrame, preprocessing: Mapping[str, Any],
+                parsed: ParsedColumns | None = None) -> tuple[np.ndarray, list[str]]:
     """Rows of ``frame`` as a float32 ``(n, width)`` array (see :mod:`.layout`) and notes.
 
     The notes count, per column with a few example values, the cells that could not be used as
@@ -226,6 +339,8 @@ def encode_rows(frame: pd.DataFrame, preprocessing: Mapping[str, Any]) -> tuple[
     becomes missing, as does a new cell so far from the stored mean, in stored standard
     deviations, that the standardised value overflows float32) and the categories the
     vocabulary does not know (new ones, or rarer than those kept: the unknown slot).
+    ``parsed``: ``frame``'s conversions, e.g. those :func:`fit_preprocessing` made (default:
+    made here).
 
     Example:
         >>> stored = fit_preprocessing(pd.DataFrame({"age": [30, 50], "city": ["a", "b"]}),
@@ -235,6 +350,7 @@ def encode_rows(frame: pd.DataFrame, preprocessing: Mapping[str, Any]) -> tuple[
         Read 1 cell(s) that are not finite numbers within float32 range (about ±3.4e38) in numeric column(s) as missing: 'age': 1 (e.g. 'oops').
         Encoded 1 cell(s) whose category is not in the vocabulary fitted on the unlabeled pool (a new one, or one rarer than the max_categories kept) with the shared 'unknown' slot: 'city': 1 (e.g. 'c').
     """
+    parsed = _parsed_for(frame, parsed)
     numeric, categorical = preprocessing["numeric"], preprocessing["categorical"]
     n_numeric, n_columns = len(numeric), len(numeric) + len(categorical)
     out = np.zeros((len(frame), 2 * n_columns), dtype=np.float32)
@@ -243,7 +359,7 @@ def encode_rows(frame: pd.DataFrame, preprocessing: Mapping[str, Any]) -> tuple[
     unknown: dict[str, pd.Series] = {}
     for j, stats in enumerate(numeric):
         column = frame[stats["name"]]
-        values, bad = as_numbers(column)
+        values, bad = parsed.numbers(stats["name"])
         with np.errstate(over="ignore", invalid="ignore"):
             standardised = (values - stats["mean"]) / stats["std"]
         far = ~np.isnan(values) & ~(np.abs(standardised) <= LIMIT)  # only with a stored transform
@@ -255,7 +371,7 @@ def encode_rows(frame: pd.DataFrame, preprocessing: Mapping[str, Any]) -> tuple[
         if far.any():
             too_far[stats["name"]] = column[far]
     for k, vocabulary in enumerate(categorical):
-        text = category_text(frame[vocabulary["name"]])
+        text = parsed.text(vocabulary["name"])
         lookup = {value: code for code, value in enumerate(vocabulary["categories"], start=1)}
         missing = text.isna().to_numpy()
         codes = text.map(lookup).to_numpy(dtype=np.float64, na_value=0.0)
@@ -279,6 +395,14 @@ def encode_rows(frame: pd.DataFrame, preprocessing: Mapping[str, Any]) -> tuple[
             f"with the shared 'unknown' slot: {_counted(unknown)}."
         )
     return out, notes
+
+
+def _parsed_for(frame: pd.DataFrame, parsed: ParsedColumns | None) -> ParsedColumns:
+    if parsed is None:
+        return ParsedColumns(frame)
+    if parsed.frame is not frame:
+        raise ValueError("parsed holds the conversions of another frame than the one given")
+    return parsed
 
 
 def _counted(cells: Mapping[str, pd.Series], examples: int = 3) -> str:
