@@ -81,19 +81,24 @@ def _configure_logging(quiet: bool) -> None:
 
 def _summarise(report: dict) -> str:
     lines = []
-    proxy = report.get("proxy_score")
-    if proxy:
-        lines.append(f"proxy score: {proxy['statement']}")
-        for name, other in (report.get("proxy_score_baselines") or {}).items():
+    proxies = [("", report.get("proxy_score"), report.get("proxy_score_baselines"))]
+    proxies += [(key, value, (report.get("proxy_scores_baselines") or {}).get(key))
+                for key, value in (report.get("proxy_scores") or {}).items()]
+    for key, proxy, baselines in proxies:
+        if not proxy:
+            continue
+        lines.append(f"proxy score{' of ' + key if key else ''}: {proxy['statement']}")
+        for name, other in (baselines or {}).items():
             lines.append(f"  the untrained ({name}) model's proxy score: AUC {other['auc']:.3f} "
                          f"[{other['ci'][0]:.3f}, {other['ci'][1]:.3f}]")
     for method, budgets in (report.get("probes") or {}).items():
         cells = ", ".join(f"{b}: {r['auc_mean']:.3f}±{r['auc_std']:.3f}" for b, r in budgets.items())
-        lines.append(f"  probe AUC {method:<24} {cells}")
+        lines.append(f"  probe AUC {method:<32} {cells}")
+    reference = report.get("reference") or "proxyml"
     for other, budgets in (report.get("differences") or {}).items():
         cells = ", ".join(f"{b}: {d['mean']:+.3f} (wins {d['win_rate']:.0%}, ties {d['tie_rate']:.0%})"
                           for b, d in budgets.items())
-        lines.append(f"  proxyml - {other:<22} {cells}")
+        lines.append(f"  {reference} - {other:<22} {cells}")
     verdict = report.get("verdict")
     if isinstance(verdict, dict):
         lines.append(f"verdict: {verdict.get('recommendation') or 'n/a'}")

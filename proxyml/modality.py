@@ -61,6 +61,12 @@ class Modality(ABC):
         a reader of tables must never feed them to the encoder.
         """
 
+    @classmethod
+    def write_test_data(cls, folder: Path) -> tuple[str, dict[str, Any]]:
+        """Write a small data set into ``folder`` for the conformance suite; return the source
+        and the ``data.params`` to read it with."""
+        raise NotImplementedError(f"{cls.__name__} must define write_test_data() for the conformance suite")
+
     def read_label_source(
         self, source: str, params: ParamsBase, base_dir: Path | None = None,
         data_source: str | None = None,

@@ -21,6 +21,7 @@ from abc import ABC, abstractmethod
 from typing import Any, ClassVar
 
 import numpy as np
+import pandas as pd
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -67,6 +68,11 @@ class PretextTask(ABC):
     def test_params(cls) -> list[dict[str, Any]]:
         """Small parameter sets the conformance suite runs this task with."""
         return [{}]
+
+    @classmethod
+    def test_metadata(cls, ids: list[str], params: dict[str, Any]) -> pd.DataFrame | None:
+        """Per-sample metadata (indexed by ``ids``) for the conformance suite (default: none)."""
+        return None
 
     def get_params(self) -> dict[str, Any]:
         return self.params.model_dump()
@@ -238,6 +244,12 @@ class MetadataTask(PretextTask):
 
     def uses_randomness(self) -> bool:
         return False  # the target is data
+
+    @classmethod
+    def test_metadata(cls, ids: list[str], params: dict[str, Any]) -> pd.DataFrame | None:
+        """Two alternating values of ``params["column"]``."""
+        return pd.DataFrame({params["column"]: ["a", "b"] * (len(ids) // 2) + ["a"] * (len(ids) % 2)},
+                            index=pd.Index(ids, name="id"))
 
     def get_state(self) -> dict[str, Any]:
         return {"classes": list(self.classes)}

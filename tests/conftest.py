@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+import varlen_plugin  # noqa: F401  (registers the variable-length test modality, as a plugin would)
 
 from proxyml.recipe import Recipe, apply_overrides, recipe_from_dict
 

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from proxyml.registry import ENCODERS, TASKS
-from proxyml.testing import ENCODER_CHECKS, TASK_CHECKS, check_resume_matches, task_fixture
+from proxyml.registry import ENCODERS, MODALITIES, TASKS
+from proxyml.testing import (
+    ENCODER_CHECKS,
+    TASK_CHECKS,
+    check_modality,
+    check_resume_matches,
+    compatible,
+    task_fixture,
+)
 
 
 @pytest.mark.parametrize("check", TASK_CHECKS, ids=lambda c: c.__name__)
@@ -13,7 +20,7 @@ from proxyml.testing import ENCODER_CHECKS, TASK_CHECKS, check_resume_matches, t
 def test_task_conformance(name: str, check) -> None:
     task_cls = TASKS.get(name)
     for params in task_cls.test_params():
-        check(task_fixture(task_cls, params))
+        check(task_fixture(task_cls, params, test_metadata=True))
 
 
 @pytest.mark.parametrize("check", ENCODER_CHECKS, ids=lambda c: c.__name__)
@@ -28,7 +35,7 @@ def test_every_task_names_its_modality_and_family() -> None:
     for name in TASKS.names():
         task_cls = TASKS.get(name)
         assert name.startswith(task_cls.modality + "."), name
-        assert task_cls.family in {"classification", "pairwise_ranking", "reconstruction", "metadata"}
+        assert task_cls.family, f"{name} names no task family"
         assert task_cls.proxy_score_meaning, f"{name} does not say what its proxy score means"
 
 
@@ -45,6 +52,11 @@ def test_a_killed_run_resumes_to_the_same_weights(name: str, tmp_path) -> None:
     task_cls = TASKS.get(name)
     for encoder_name in ENCODERS.names():
         encoder_cls = ENCODERS.get(encoder_name)
-        if encoder_cls.modality == task_cls.modality:
+        if compatible(task_cls, encoder_cls):
             check_resume_matches(task_cls, task_cls.test_params()[0], encoder_cls, _with_randomness(encoder_cls),
                                  tmp_path / encoder_name)
+
+
+@pytest.mark.parametrize("name", MODALITIES.names())
+def test_modality_data_path_conformance(name: str, tmp_path) -> None:
+    check_modality(MODALITIES.get(name), tmp_path)

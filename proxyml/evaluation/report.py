@@ -93,6 +93,11 @@ def _summary_rows(report: dict[str, Any]) -> list[list[Any]]:
         ["samples", data.get("n_samples", "n/a")],
         ["skipped samples", len(report.get("skipped") or [])],
     ]
+    for task in report.get("tasks") or []:
+        rows.append([f"pretext task {task.get('key')}", f"{task.get('name')} {task.get('params') or ''}".strip()])
+    if report.get("tasks_training"):
+        rows.append(["tasks trained", "one shared encoder, a head per task" if report["tasks_training"] == "shared"
+                     else "one encoder per task"])
     if report.get("encoder"):
         rows.append(["encoder", report["encoder"]])
     if labels:
@@ -110,7 +115,7 @@ def _summary_rows(report: dict[str, Any]) -> list[list[Any]]:
 
 
 def _proxy_section(proxy: dict[str, Any], meaning: str | None, plots: str,
-                   baselines: dict[str, Any] | None = None) -> str:
+                   baselines: dict[str, Any] | None = None, title: str = "Proxy score against the labels") -> str:
     level = f"{proxy['confidence'] * 100:g}%"
     rows = [
         ["ROC AUC", proxy["auc"]],
@@ -124,7 +129,7 @@ def _proxy_section(proxy: dict[str, Any], meaning: str | None, plots: str,
                      f"AUC {other['auc']:.3f}, interval {other['ci'][0]:.3f} to {other['ci'][1]:.3f}"])
     text = f"<p>A high proxy score means: {_esc(meaning)}.</p>" if meaning else ""
     return (
-        f"<h2>Proxy score against the labels</h2>{text}"
+        f"<h2>{_esc(title)}</h2>{text}"
         f'<p class="statement {_esc(proxy["direction"])}">{_esc(proxy["statement"])}</p>'
         f"{_table(None, rows)}{plots}"
     )
@@ -244,16 +249,21 @@ def render_html(report: dict[str, Any], scores: np.ndarray | None = None, y: np.
         parts.append(_verdict_section(report["verdict"]))
     parts += ["<h2>Summary</h2>", _table(None, _summary_rows(report))]
     proxy = report.get("proxy_score")
-    if proxy:
-        plots = roc_plot(proxy)
-        if scores is not None and y is not None:
+    # one section per proxy score: the run's one task, or each task of a tasks: list
+    sections = [("", proxy, report.get("proxy_score_meaning"), report.get("proxy_score_baselines"))] if proxy else []
+    meanings = {t.get("key"): t.get("proxy_score_meaning") for t in report.get("tasks") or []}
+    for key, value in (report.get("proxy_scores") or {}).items():
+        sections.append((key, value, meanings.get(key), (report.get("proxy_scores_baselines") or {}).get(key)))
+    for i, (key, value, meaning, baselines) in enumerate(sections):
+        plots = roc_plot(value)
+        if i == 0 and scores is not None and y is not None:  # the histogram of the first score
             scores, y = np.asarray(scores, dtype=float), np.asarray(y)
             if scores.shape != y.shape:
                 raise LabelError(f"render_html: {scores.size} scores but {y.size} labels")
             labels_info = report.get("labels") or {}
             plots += distribution_plot(scores, y, labels_info.get("target"), labels_info.get("positive"))
-        parts.append(_proxy_section(proxy, report.get("proxy_score_meaning"), plots,
-                                    report.get("proxy_score_baselines")))
+        title = f"Proxy score of {key} against the labels" if key else "Proxy score against the labels"
+        parts.append(_proxy_section(value, meaning, plots, baselines, title))
     methods = report.get("probes")
     if methods:
         has_budgets = any(methods.values())

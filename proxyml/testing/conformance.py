@@ -17,7 +17,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from proxyml.data import ArraySampleSet
+from proxyml.data import ArraySampleSet, SampleSet
 from proxyml.encoders import Encoder
 from proxyml.registry import ENCODERS, MODALITIES
 from proxyml.tasks import PretextTask
@@ -35,7 +35,10 @@ class TaskFixture:
 
 
 def _default_encoder_cls(task_cls: type[PretextTask]) -> type[Encoder]:
-    return ENCODERS.get(MODALITIES.get(task_cls.modality).default_encoder)
+    default = ENCODERS.get(MODALITIES.get(task_cls.modality).default_encoder)
+    if compatible(task_cls, default):
+        return default
+    return next(ENCODERS.get(n) for n in ENCODERS.names() if compatible(task_cls, ENCODERS.get(n)))
 
 
 def task_fixture(
@@ -43,6 +46,8 @@ def task_fixture(
     params: dict[str, Any],
     encoder_cls: type[Encoder] | None = None,
     metadata: pd.DataFrame | None = None,
+    *,
+    test_metadata: bool = False,
 ) -> TaskFixture:
     """A task, a small encoder and head, and a seeded input batch, ready for the checks."""
     encoder_cls = encoder_cls or _default_encoder_cls(task_cls)
@@ -52,9 +57,40 @@ def task_fixture(
     task = task_cls(**params)
     task.check_spec(spec)
     ids = [str(i) for i in range(BATCH)]
-    task.prepare(ArraySampleSet(x.numpy(), ids, spec=spec, source="conformance", metadata=metadata))
+    if metadata is None and test_metadata:
+        metadata = task_cls.test_metadata(ids, params)
+    task.prepare(_Inputs(x, ids, spec=spec, source="conformance", metadata=metadata))
     head = _seeded(lambda: task.build_head(encoder.embed_dim, spec), 1)
     return TaskFixture(task, encoder, head, {"index": torch.arange(BATCH), "x": x})
+
+
+class _Inputs(SampleSet):
+    """A batch ``x`` (a tensor or a dict of tensors, already padded alike) as a sample set."""
+
+    def __init__(self, x: Any, ids: list[str], **kwargs: Any) -> None:
+        super().__init__(ids, **kwargs)
+        self.x = x
+
+    def load(self, index: int) -> Any:
+        return _rows(self.x, index)
+
+    def raw(self, indices: Any) -> np.ndarray:
+        if isinstance(self.x, dict):
+            raise NotImplementedError("variable-length test inputs have no stacked raw form")
+        return self.x[np.asarray(indices)].numpy()
+
+
+def _rows(x: Any, rows: Any) -> Any:
+    """Rows of a batch ``x``: a tensor, or a dict of tensors sharing their first dimension."""
+    if isinstance(x, dict):
+        return {key: value[rows] for key, value in x.items()}
+    return x[rows]
+
+
+def _clone(x: Any) -> Any:
+    if isinstance(x, dict):
+        return {key: value.clone() for key, value in x.items()}
+    return x.clone()
 
 
 def _generator(seed: int) -> torch.Generator:
@@ -126,9 +162,9 @@ def check_seed_changes_batch(f: TaskFixture) -> None:
 
 
 def check_input_not_mutated(f: TaskFixture) -> None:
-    before = f.batch["x"].clone()
+    before = _clone(f.batch["x"])
     f.task.make_batch(f.batch, _generator(5))
-    if not torch.equal(before, f.batch["x"]):
+    if not _same(before, f.batch["x"]):
         raise AssertionError("make_batch modified its input batch")
 
 
@@ -175,7 +211,7 @@ def check_task(task_cls: type[PretextTask], **fixture_kwargs: Any) -> None:
     """Run every task check with every ``task_cls.test_params()``."""
     for params in task_cls.test_params():
         for check in TASK_CHECKS:
-            check(task_fixture(task_cls, params, **fixture_kwargs))
+            check(task_fixture(task_cls, params, **{"test_metadata": True, **fixture_kwargs}))
 
 
 def _encoder_and_input(encoder_cls: type[Encoder], params: dict[str, Any]) -> tuple[Encoder, torch.Tensor]:
@@ -207,7 +243,7 @@ def check_encoder_deterministic(encoder_cls: type[Encoder], params: dict[str, An
     with torch.no_grad():
         if not torch.equal(encoder(x), encoder(x)):
             raise AssertionError("an encoder in eval mode gave two different outputs for one input")
-        single = encoder(x[:1])
+        single = encoder(_rows(x, slice(0, 1)))
         if not torch.allclose(single, encoder(x)[:1], atol=1e-5):
             raise AssertionError("in eval mode a sample's embedding depends on the rest of the batch")
 
@@ -255,7 +291,11 @@ def check_resume_matches(
 
     spec = encoder_cls.test_spec()
     x = encoder_cls.test_input(spec, 48, _generator(0))
-    dataset = ArraySampleSet(x.numpy(), [str(i) for i in range(len(x))], spec=spec, source="conformance")
+    ids = [str(i) for i in range(48)]
+    dataset: SampleSet = (_Inputs(x, ids, spec=spec, source="conformance",
+                                  metadata=task_cls.test_metadata(ids, params))
+                          if isinstance(x, dict) or task_cls.needs_metadata else
+                          ArraySampleSet(x.numpy(), ids, spec=spec, source="conformance"))
     config = TrainerSection(max_epochs=2, batch_size=8, val_fraction=0.2, early_stopping_patience=None,
                             progress_bar=False, accelerator="cpu", devices=1)
 
@@ -289,7 +329,60 @@ def check_resume_matches(
                                      f"uninterrupted one ({key})")
 
 
+def compatible(task_cls: type[PretextTask], encoder_cls: type[Encoder]) -> bool:
+    """Whether the conformance suite can train ``task_cls`` on ``encoder_cls``'s test inputs."""
+    return task_cls.modality == encoder_cls.modality and task_cls.variable_length == encoder_cls.variable_length
+
+
 def check_encoder(encoder_cls: type[Encoder]) -> None:
     for params in encoder_cls.test_params():
         for check in ENCODER_CHECKS:
             check(encoder_cls, params)
+
+
+def check_sample_set(dataset: SampleSet, workers: int = 2) -> None:
+    """The data path: unique ids, samples that match the spec, a set that pickles, and a real
+    DataLoader with ``workers`` worker processes that batches it with the set's own collate."""
+    from torch.utils.data import DataLoader
+
+    from proxyml.data import batch_size
+
+    if len(dataset.ids) != len(set(dataset.ids)) or len(dataset) != len(dataset.ids):
+        raise AssertionError("sample ids must be unique, one per sample")
+    if len(dataset) < 4:
+        raise AssertionError("the test data must hold at least 4 samples")
+    channels = dataset.spec.get("channels")
+    for i in range(min(4, len(dataset))):
+        sample = dataset.load(i)
+        values = sample["values"] if isinstance(sample, dict) else sample
+        if channels is not None and values.shape[0] != channels:
+            raise AssertionError(f"sample {i} has {values.shape[0]} channels; the spec says {channels}")
+        if not torch.isfinite(torch.as_tensor(values, dtype=torch.float32)).all():
+            raise AssertionError(f"sample {i} holds values that are not finite")
+    clone = pickle.loads(pickle.dumps(dataset))
+    if clone.ids != dataset.ids or not _same(clone.load(0), dataset.load(0)):
+        raise AssertionError("a pickled sample set (as DataLoader workers get it) loads other samples")
+    loader = DataLoader(dataset, batch_size=4, num_workers=workers, collate_fn=dataset.collate)
+    batch = next(iter(loader))
+    if batch["index"].tolist() != [0, 1, 2, 3] or batch_size(batch["x"]) != 4:
+        raise AssertionError(f"a batch of 4 came back with index {batch['index'].tolist()}")
+    if dataset.variable_length and not (isinstance(batch["x"], dict) and "mask" in batch["x"]):
+        raise AssertionError("a variable-length set must batch its samples with a mask (pad_collate)")
+
+
+def check_modality(modality_cls: Any, folder: str | Path) -> None:
+    """Read the modality's test data (``write_test_data``), check the data path, and read it
+    again with the fitted preprocessing: the same samples must come back."""
+    source, params = modality_cls.write_test_data(Path(folder))
+    modality = modality_cls()
+    reader_params = modality.reader_params(params)
+    dataset = modality.read(source, reader_params)
+    if dataset.modality != modality_cls.registry_name:
+        raise AssertionError(f"the reader made a {dataset.modality!r} set, not {modality_cls.registry_name!r}")
+    if dataset.variable_length != modality_cls.variable_length:
+        raise AssertionError("the sample set's variable_length differs from what the modality declares")
+    check_sample_set(dataset)
+    stored = getattr(dataset, "preprocessing", None)
+    again = modality.read(source, reader_params, preprocessing=stored or None)
+    if again.ids != dataset.ids or not _same(again.load(0), dataset.load(0)):
+        raise AssertionError("reading with the stored preprocessing gives other samples")

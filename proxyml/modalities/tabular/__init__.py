@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from pydantic import Field, field_validator, model_validator
 
@@ -68,6 +69,17 @@ class TabularModality(Modality):
     ) -> SampleSet:
         return read_table(source, **params.model_dump(), base_dir=base_dir, preprocessing=preprocessing,
                           label_columns=label_columns)
+
+    @classmethod
+    def write_test_data(cls, folder: Path) -> tuple[str, dict[str, Any]]:
+        """Twelve seeded rows: two numeric columns (one with a gap) and a categorical one."""
+        folder.mkdir(parents=True, exist_ok=True)
+        rng = np.random.default_rng(0)
+        frame = pd.DataFrame({"id": [f"r{i}" for i in range(12)], "a": rng.standard_normal(12),
+                              "b": rng.standard_normal(12), "c": rng.choice(["x", "y", "z"], 12)})
+        frame.loc[3, "b"] = np.nan
+        frame.to_csv(folder / "table.csv", index=False)
+        return str(folder / "table.csv"), {}
 
     def read_label_source(
         self, source: str, params: Params, base_dir: Path | None = None, data_source: str | None = None

@@ -30,6 +30,7 @@ Example:
 from __future__ import annotations
 
 import difflib
+import functools
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -182,7 +183,7 @@ def _choose_columns(frame: pd.DataFrame, categorical: list[str], numeric: list[s
             dropped.append(f"{name!r} (constant: every row is {column.iloc[0]!r})")
             continue
         kind = ("categorical" if name in categorical else "numeric" if name in numeric
-                else prep.infer_kind(column, lambda name=name: parsed.numbers(name)))
+                else prep.infer_kind(column, functools.partial(parsed.numbers, name)))
         if kind != "numeric":
             categorical_columns[name] = kind
             continue
@@ -267,7 +268,7 @@ def read_table(
         if extra:
             notes.append(f"Ignored the column(s) {_names(extra)}: the model was not trained on them.")
     reasons = _skip_reasons(inputs[columns], ids, notes)
-    keep = reasons == ""
+    keep = reasons == KEPT
     if not keep.any():
         raise DataError(f"{origin}: no row is left to read: all {len(ids)} rows were skipped "
                         "(no id, or every input cell empty)")
@@ -298,11 +299,17 @@ def _refuse_as_input(labels: list[str], id_column: str | None, **named: Sequence
             raise DataError(f"data.params.{key}: {id_column!r} is the id column, not an input column")
 
 
+#: why a row is skipped, by the code :func:`_skip_reasons` gives it
+SKIP_REASONS = ("", "empty id", "every input cell is missing")
+KEPT, NO_ID, ALL_MISSING = range(len(SKIP_REASONS))
+
+
 def _skip_reasons(inputs: pd.DataFrame, ids: pd.Series, notes: list[str]) -> np.ndarray:
-    """Per row, the reason it is skipped (``""`` when it is kept)."""
+    """Per row, the code of the reason it is skipped in :data:`SKIP_REASONS` (``KEPT``: it is
+    kept); small integers, not a million strings."""
     no_id = ids.isna().to_numpy()
     all_missing = inputs.isna().all(axis=1).to_numpy()
-    reasons = np.where(no_id, "empty id", np.where(all_missing, "every input cell is missing", ""))
+    reasons = np.where(no_id, NO_ID, np.where(all_missing, ALL_MISSING, KEPT)).astype(np.int8)
     if no_id.any():
         notes.append(f"Skipped {int(no_id.sum())} row(s) with an empty id.")
     if (all_missing & ~no_id).any():
@@ -312,12 +319,13 @@ def _skip_reasons(inputs: pd.DataFrame, ids: pd.Series, notes: list[str]) -> np.
 
 def _skipped_list(reasons: np.ndarray, ids: pd.Series, origin: str, *, delimiter: str = ",",
                   encoding: str = "utf-8") -> list[SkippedSample]:
-    """The skipped rows, by id; a row without one by its file line (see :func:`row_names`)."""
-    unnamed = np.flatnonzero(reasons == "empty id").tolist()
+    """The skipped rows (``reasons``: see :func:`_skip_reasons`), by id; a row without one by its
+    file line (see :func:`row_names`)."""
+    unnamed = np.flatnonzero(reasons == NO_ID).tolist()
     lines = row_names(origin, unnamed, len(reasons), encoding=encoding, delimiter=delimiter)
     names = dict(zip(unnamed, lines, strict=True))
-    return [SkippedSample(names.get(i, str(ids.iloc[i])), origin, str(reasons[i]))
-            for i in np.flatnonzero(reasons != "").tolist()]
+    return [SkippedSample(names.get(i, str(ids.iloc[i])), origin, SKIP_REASONS[reasons[i]])
+            for i in np.flatnonzero(reasons != KEPT).tolist()]
 
 
 def _malformed_note(malformed: list[MalformedLine], *, row_numbered: bool) -> list[str]:
@@ -330,6 +338,8 @@ def _malformed_note(malformed: list[MalformedLine], *, row_numbered: bool) -> li
 
 
 def _check_unique(ids: list[str], origin: str, id_column: str | None) -> None:
+    if len(set(ids)) == len(ids):
+        return  # the usual case, without a Python loop over the rows
     seen: set[str] = set()
     repeated = sorted({i for i in ids if i in seen or seen.add(i)})  # type: ignore[func-returns-value]
     if repeated:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 from pydantic import Field, field_validator
 
@@ -56,6 +57,14 @@ class TimeSeriesModality(Modality):
         if label_columns and settings["value_columns"] is None:
             settings["exclude_columns"] = list(label_columns)
         return read_series(source, **settings, base_dir=base_dir, preprocessing=preprocessing)
+
+    @classmethod
+    def write_test_data(cls, folder: Path) -> tuple[str, dict[str, Any]]:
+        """Twelve seeded series of 3 channels and 20 steps as an ``.npz``."""
+        folder.mkdir(parents=True, exist_ok=True)
+        x = np.random.default_rng(0).standard_normal((12, 3, 20)).astype(np.float32)
+        np.savez(folder / "series.npz", X=x, ids=np.array([f"s{i}" for i in range(12)]))
+        return str(folder / "series.npz"), {}
 
     def read_label_source(
         self, source: str, params: Params, base_dir: Path | None = None, data_source: str | None = None
