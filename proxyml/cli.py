@@ -99,6 +99,10 @@ def _summarise(report: dict) -> str:
         cells = ", ".join(f"{b}: {d['mean']:+.3f} (wins {d['win_rate']:.0%}, ties {d['tie_rate']:.0%})"
                           for b, d in budgets.items())
         lines.append(f"  {reference} - {other:<22} {cells}")
+    supervised = report.get("supervised") or {}
+    for method, budgets in (supervised.get("methods") or {}).items():
+        cells = ", ".join(f"{b}: {r['auc_mean']:.3f}±{r['auc_std']:.3f}" for b, r in budgets.items())
+        lines.append(f"  trained on labels {method:<24} {cells}  ({len(next(iter(budgets.values()))['aucs'])} draws)")
     verdict = report.get("verdict")
     if isinstance(verdict, dict):
         lines.append(f"verdict: {verdict.get('recommendation') or 'n/a'}")

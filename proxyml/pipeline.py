@@ -17,6 +17,7 @@ Every step writes into the run folder (``recipe.output_dir``):
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import platform
@@ -378,11 +379,14 @@ def _run(recipe: Recipe, *, resume: bool, callbacks: list[pl.Callback] | None) -
             recipe, prepared, out, trainer)
         timings["random_init"] = time.perf_counter() - tick
     report = evaluate_run(recipe, prepared, features, scores, timings, baseline_scores, labelled_features)
+    checkpoints = [(plan, fit.checkpoint) for (plan, _), fit in zip(models, fits, strict=True)]
+    add_supervised(report, recipe, prepared, checkpoints, timings)
     report["training"] = fits[0].summary() if len(fits) == 1 else {
         plan.key: fit.summary() for (plan, _), fit in zip(models, fits, strict=True)}
     report["timings"] = {k: round(v, 3) for k, v in timings.items()}
     if prepared.labels is not None:
         report["verdict"] = build_verdict(report, confidence=recipe.evaluate.confidence)
+        add_supervised_statement(report)
     first = next(iter(scores.values()))
     paths = write_report(report, out, scores=_labelled(first, dataset, prepared.labels),
                          y=prepared.labels.y if prepared.labels else None)
@@ -513,6 +517,38 @@ def evaluate_run(recipe: Recipe, prepared: Prepared, features: dict[str, np.ndar
                                     seed=recipe.seed, baselines=recipe.baselines, timings=timings,
                                     baseline_scores=baseline_scores, labelled_features=labelled_features))
     return report
+
+
+def add_supervised(report: dict[str, Any], recipe: Recipe, prepared: Prepared,
+                   checkpoints: list[tuple[ModelPlan, Path | None]], timings: dict[str, float]) -> None:
+    """``report["supervised"]``: fine-tuning, training from scratch and multitask training on
+    the first label draws, when ``evaluate.finetune`` / ``evaluate.multitask`` ask for them."""
+    ev, labels = recipe.evaluate, prepared.labels
+    if labels is None or (ev.finetune is None and ev.multitask is None) or not prepared.budgets:
+        return
+    from proxyml.evaluation import budget_draws
+    from proxyml.finetune import evaluate_supervised, supervised_report
+
+    tick = time.perf_counter()
+    models = [("" if not recipe.multi_task else f":{plan.key}", functools.partial(PretextModule.from_checkpoint, path))
+              for plan, path in checkpoints if path]
+    draws = budget_draws(labels.y, prepared.budgets, ev.repeats, recipe.seed)
+    results = evaluate_supervised(prepared.dataset, prepared.dataset.positions(labels.ids), labels.y, draws, models,
+                                  ev, recipe.trainer, seed=recipe.seed, encoder_name=recipe.encoder_name,
+                                  encoder_params=recipe.encoder_params)
+    report["supervised"] = supervised_report(results, draws, report.get("probes") or {}, report.get("reference"),
+                                             ev.confidence)
+    timings["supervised"] = time.perf_counter() - tick
+
+
+def add_supervised_statement(report: dict[str, Any]) -> None:
+    """The verdict's notes say what fine-tuning did against training from scratch."""
+    if isinstance(report.get("supervised"), dict):
+        from proxyml.finetune import supervised_statement
+
+        statement = supervised_statement(report["supervised"])
+        if statement:
+            report["verdict"].setdefault("notes", []).append(statement)
 
 
 def reference_method(features: dict[str, Any]) -> str | None:

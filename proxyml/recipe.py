@@ -116,6 +116,20 @@ class TrainerSection(Section):
     progress_bar: bool = True
 
 
+class FinetuneSection(Section):
+    """Training on each draw's labels (``evaluate.finetune`` / ``evaluate.multitask``)."""
+
+    repeats: int = Field(5, ge=1, description="the first N label draws of each budget (each trains a model)")
+    max_epochs: int = Field(30, ge=1)
+    batch_size: int = Field(16, ge=1)
+    learning_rate: float = Field(1e-3, gt=0)
+    weight_decay: float = Field(1e-4, ge=0)
+
+
+class MultitaskSection(FinetuneSection):
+    pretext_weight: float = Field(1.0, gt=0, description="weight of the pretext loss beside the supervised loss")
+
+
 class EvaluateSection(Section):
     label_budgets: list[int | Literal["all"]] | None = Field(
         None, description="default: 10, 20, 50, all (those the labels allow)"
@@ -127,6 +141,10 @@ class EvaluateSection(Section):
     permutations: int = Field(1000, ge=100)
     confidence: float = Field(0.95, gt=0.5, lt=1)
     probe_C: float = Field(1.0, gt=0)
+    finetune: FinetuneSection | None = Field(None, description="fine-tune the pretrained encoder on each draw's "
+                                             "labels, beside the same encoder trained from scratch; {} for defaults")
+    multitask: MultitaskSection | None = Field(None, description="train pretext + supervised loss jointly on each "
+                                               "draw; {} for defaults")
     stacked: bool = Field(True, description="also probe the proxy's embeddings stacked on each baseline's features "
                           "(method proxyml+<baseline>)")
 

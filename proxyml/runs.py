@@ -183,7 +183,15 @@ def evaluate(run_dir: str | Path, overrides: Sequence[str] = (), out: str | Path
     (``report.json`` and ``report.html``), by default the run folder, replacing its report.
     """
     from proxyml.evaluation import build_verdict, write_report
-    from proxyml.pipeline import _labelled, evaluate_run, prepare, score_columns
+    from proxyml.pipeline import (
+        _labelled,
+        add_supervised,
+        add_supervised_statement,
+        evaluate_run,
+        model_plans,
+        prepare,
+        score_columns,
+    )
 
     run_dir = Path(run_dir)
     changed = sorted({o.partition("=")[0].split(".")[0] for o in overrides} - {"labels", "evaluate"})
@@ -214,11 +222,14 @@ def evaluate(run_dir: str | Path, overrides: Sequence[str] = (), out: str | Path
     if recipe.evaluate.random_init and prepared.labels is not None:
         labelled_features["random_init"], baseline_scores["random_init"] = _random_init(run_dir, recipe, prepared)
     report = evaluate_run(recipe, prepared, features, by_key, timings, baseline_scores, labelled_features)
+    add_supervised(report, recipe, prepared,
+                   [(plan, run_checkpoint(plan.folder)) for plan in model_plans(recipe, run_dir)], timings)
     previous = run_dir / "report.json"
     if previous.is_file():  # the training did not change: keep its record
         report["training"] = json.loads(previous.read_text()).get("training")
     report["timings"] = {k: round(v, 3) for k, v in timings.items()}
     report["verdict"] = build_verdict(report, confidence=recipe.evaluate.confidence)
+    add_supervised_statement(report)
     write_report(report, target, scores=_labelled(next(iter(by_key.values())), prepared.dataset, prepared.labels),
                  y=prepared.labels.y if prepared.labels else None)
     return report

@@ -178,6 +178,30 @@ def _probe_section(methods: dict[str, Any], differences: dict[str, Any], referen
     return "".join(parts)
 
 
+def _supervised_section(supervised: dict[str, Any]) -> str:
+    """Fine-tuning, training from scratch and multitask training on the first label draws."""
+    methods = supervised.get("methods") or {}
+    if not methods:
+        return ""
+    budgets = list(next(iter(methods.values())))
+    rows = [[m] + [f"{r[b]['auc_mean']:.3f} ± {r[b]['auc_std']:.3f}" if b in r else "" for b in budgets]
+            for m, r in methods.items()]
+    diff_rows = [[method, other, b, d["mean"], f"{_fmt(d['ci'][0])} to {_fmt(d['ci'][1])}", f"{d['win_rate']:.0%}",
+                  d["n_draws"]]
+                 for method, against in (supervised.get("differences") or {}).items()
+                 for other, per_budget in against.items() for b, d in per_budget.items()]
+    parts = ["<h2>Fine-tuning and multitask training on the labels</h2>",
+             f"<p>{_esc(supervised.get('note', ''))}. finetune: the pretrained encoder with a new head, trained "
+             "end to end; scratch: the same encoder, not pretrained; multitask: the pretext loss and the "
+             "supervised loss together. ROC AUC on each draw's held-out labels (mean ± std).</p>",
+             _table(["method", *budgets], rows)]
+    if diff_rows:
+        parts += ["<h3>Paired differences: method minus scratch, and minus the frozen-feature probe</h3>",
+                  _table(["method", "minus", "budget", "mean AUC difference", "interval", "win rate", "draws"],
+                         diff_rows)]
+    return "".join(parts)
+
+
 _OUTCOMES = {"proxyml": "proxyml wins", "baseline": "baseline wins", "undecided": "no difference shown",
              "not compared": "not compared"}
 
@@ -269,6 +293,8 @@ def render_html(report: dict[str, Any], scores: np.ndarray | None = None, y: np.
         has_budgets = any(methods.values())
         parts.append(_probe_section(methods, report.get("differences") or {}, report.get("reference"),
                                     efficiency_plot(methods, proxy) if has_budgets else ""))
+    if isinstance(report.get("supervised"), dict):
+        parts.append(_supervised_section(report["supervised"]))
     data, labels = report.get("data") or {}, report.get("labels") or {}
     notes = [*(data.get("notes") or []), *(labels.get("notes") or []), *(report.get("budgets_notes") or [])]
     parts.append(_list_section("Notes", [str(n) for n in notes]))

@@ -1,0 +1,41 @@
+"""Fine-tuning, training from scratch and multitask training on the same label draws as the probes."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from proxyml import pipeline, runs
+from proxyml.recipe import load_recipe
+
+QUICK = ["trainer.max_epochs=2", "evaluate.repeats=4", "evaluate.bootstrap=200", "evaluate.permutations=200",
+         "trainer.progress_bar=false", "evaluate.label_budgets=[10, all]", "evaluate.baselines=[]"]
+
+
+def test_finetune_scratch_and_multitask_on_the_probes_first_draws(tmp_path) -> None:
+    recipe = load_recipe("recipes/quickstart.yaml", [
+        *QUICK, f"output.dir={tmp_path / 'run'}", "evaluate.finetune={repeats: 2, max_epochs: 3}",
+        "evaluate.multitask={repeats: 2, max_epochs: 2}"])
+    report = pipeline.run(recipe).report
+    supervised = report["supervised"]
+    assert set(supervised["methods"]) == {"finetune", "scratch", "multitask"}
+    for method in supervised["methods"].values():
+        assert set(method) == {"10", "all"} and all(len(m["aucs"]) == 2 for m in method.values())
+        assert all(0.0 <= a <= 1.0 for m in method.values() for a in m["aucs"])
+    assert supervised["methods"]["finetune"]["10"]["n_train"] == report["probes"]["proxyml"]["10"]["n_train"]
+    diff = supervised["differences"]["finetune"]["scratch"]["10"]
+    fine, scratch = (np.asarray(supervised["methods"][m]["10"]["aucs"]) for m in ("finetune", "scratch"))
+    assert diff["mean"] == pytest.approx(float((fine - scratch).mean())) and diff["n_draws"] == 2
+    probe = np.asarray(report["probes"]["proxyml"]["10"]["aucs"][:2])
+    assert supervised["differences"]["finetune"]["proxyml"]["10"]["mean"] == pytest.approx(float((fine - probe).mean()))
+    assert any("fine-tuning the pretrained encoder minus training it from scratch" in n
+               for n in report["verdict"]["notes"])
+    html = (tmp_path / "run" / "report.html").read_text()
+    assert "Fine-tuning and multitask training on the labels" in html
+
+    # the same numbers again when the run folder is evaluated anew (seeded per draw)
+    again = runs.evaluate(tmp_path / "run", out=tmp_path / "again")
+    assert again["supervised"]["methods"] == supervised["methods"]
+    assert json.loads((tmp_path / "again" / "report.json").read_text())["supervised"]["methods"]["scratch"]
