@@ -285,14 +285,24 @@ def _train(recipe: Recipe, prepared: Prepared, *, resume: bool,
     return models[0][1], fits[0], prepared
 
 
+def seed_recipe(recipe: Recipe, k: int) -> Recipe:
+    """The recipe of the run's ``k``-th extra pretraining (``evaluate.seeds``): seed + ``k``,
+    written to ``seeds/<k>/`` inside the run folder."""
+    other = recipe.model_copy(deep=True)
+    other.seed = recipe.seed + k
+    other.output.dir = str(recipe.output_dir / "seeds" / str(k))
+    return other
+
+
 def _train_all(recipe: Recipe, prepared: Prepared, *, resume: bool, callbacks: list[pl.Callback] | None,
-               ) -> tuple[list[tuple[ModelPlan, PretextModule]], list[FitResult]]:
+               fresh_if_missing: bool = False) -> tuple[list[tuple[ModelPlan, PretextModule]], list[FitResult]]:
     """Train every model of the recipe (see :func:`model_plans`); each comes back as its best
     checkpoint by held-out loss (the last one when the pool is too small to hold some out)."""
-    if resume:
+    started = (recipe.output_dir / FINGERPRINT_FILE).is_file()
+    if resume and started:
         check_resumed_data(recipe, prepared.dataset)
     if getattr(rank_zero_only, "rank", 0) == 0:  # under multi-process strategies every rank runs this function
-        write_run_header(recipe, prepared.dataset, resume=resume)
+        write_run_header(recipe, prepared.dataset, resume=resume and started)
     models, fits = [], []
     for plan in model_plans(recipe):
         module = build_module(recipe, prepared.dataset, plan)
@@ -301,7 +311,8 @@ def _train_all(recipe: Recipe, prepared: Prepared, *, resume: bool, callbacks: l
         log.info("training %s on %d samples for up to %d epochs", names, len(prepared.dataset),
                  recipe.trainer.max_epochs)
         # a multi-model run killed before this model's first checkpoint starts it afresh
-        again = resume and (len(model_plans(recipe)) == 1 or (trainer.checkpoint_dir / "last.ckpt").is_file())
+        again = resume and ((len(model_plans(recipe)) == 1 and not fresh_if_missing)
+                            or (trainer.checkpoint_dir / "last.ckpt").is_file())
         fit = trainer.fit(module, prepared.dataset, resume=again)
         log.info("trained %d epochs in %.1f s; checkpoint %s", fit.epochs, fit.seconds, fit.checkpoint)
         if fit.checkpoint is not None and fit.checkpoint.exists():
@@ -378,14 +389,26 @@ def _run(recipe: Recipe, *, resume: bool, callbacks: list[pl.Callback] | None) -
         labelled_features["random_init"], baseline_scores["random_init"] = random_init_outputs(
             recipe, prepared, out, trainer)
         timings["random_init"] = time.perf_counter() - tick
-    report = evaluate_run(recipe, prepared, features, scores, timings, baseline_scores, labelled_features)
+    seed_features = []
+    for k in range(1, recipe.evaluate.seeds):  # the same proxy, pretrained again with another seed
+        tick = time.perf_counter()
+        other = seed_recipe(recipe, k)
+        models_k, _ = _train_all(other, prepared, resume=resume, callbacks=callbacks, fresh_if_missing=True)
+        outputs_k = {plan.method: (p.embeddings, p.scores) for plan, module in models_k
+                     for p in [trainer.predict(module, prepared.dataset)]}
+        combined_k = combine_outputs(other, outputs_k)
+        write_outputs(other, other.output_dir, prepared.dataset.ids, combined_k)
+        seed_features.append(combined_k.features)
+        timings[f"seed_{k}"] = time.perf_counter() - tick
+    report = evaluate_run(recipe, prepared, features, scores, timings, baseline_scores, labelled_features,
+                          seed_features)
     checkpoints = [(plan, fit.checkpoint) for (plan, _), fit in zip(models, fits, strict=True)]
     add_supervised(report, recipe, prepared, checkpoints, timings)
     report["training"] = fits[0].summary() if len(fits) == 1 else {
         plan.key: fit.summary() for (plan, _), fit in zip(models, fits, strict=True)}
     report["timings"] = {k: round(v, 3) for k, v in timings.items()}
     if prepared.labels is not None:
-        report["verdict"] = build_verdict(report, confidence=recipe.evaluate.confidence)
+        report["verdict"] = build_verdict(report, confidence=recipe.evaluate.confidence, seeds=recipe.evaluate.seeds)
         add_supervised_statement(report)
     first = next(iter(scores.values()))
     paths = write_report(report, out, scores=_labelled(first, dataset, prepared.labels),
@@ -485,7 +508,8 @@ def _labelled(values: np.ndarray, dataset: SampleSet, labels: Labels | None) -> 
 def evaluate_run(recipe: Recipe, prepared: Prepared, features: dict[str, np.ndarray],
                  scores: dict[str, np.ndarray] | None, timings: dict[str, float],
                  baseline_scores: dict[str, dict[str, np.ndarray]] | None = None,
-                 labelled_features: dict[str, np.ndarray] | None = None) -> dict[str, Any]:
+                 labelled_features: dict[str, np.ndarray] | None = None,
+                 seed_features: Sequence[dict[str, np.ndarray]] = ()) -> dict[str, Any]:
     """The report dict: proxy-score AUC, probes and baselines on the same draws.
 
     ``features`` maps a method name to an ``(n_samples, d)`` matrix over the whole data set,
@@ -515,7 +539,8 @@ def evaluate_run(recipe: Recipe, prepared: Prepared, features: dict[str, np.ndar
         return report
     report.update(evaluate_labelled(dataset, labels, prepared.budgets, features, scores, recipe.evaluate,
                                     seed=recipe.seed, baselines=recipe.baselines, timings=timings,
-                                    baseline_scores=baseline_scores, labelled_features=labelled_features))
+                                    baseline_scores=baseline_scores, labelled_features=labelled_features,
+                                    seed_features=seed_features))
     return report
 
 
@@ -563,10 +588,13 @@ def evaluate_labelled(dataset: SampleSet, labels: Labels, budgets: list[str], fe
                       scores: dict[str, np.ndarray] | np.ndarray | None, ev: EvaluateSection, *, seed: int,
                       baselines: Sequence[Component] = (), timings: dict[str, float] | None = None,
                       baseline_scores: dict[str, dict[str, np.ndarray]] | None = None,
-                      labelled_features: dict[str, np.ndarray] | None = None) -> dict[str, Any]:
+                      labelled_features: dict[str, np.ndarray] | None = None,
+                      seed_features: Sequence[dict[str, np.ndarray]] = ()) -> dict[str, Any]:
     """``labels``, ``proxy_score`` (``proxy_scores`` per task for several), ``probes`` and
     ``differences`` sections of a report; baselines, and each proxyml embedding stacked on each
-    baseline's features (``proxyml+<baseline>``), on the same draws."""
+    baseline's features (``proxyml+<baseline>``), on the same draws. ``seed_features``: the
+    proxyml features of the same models pretrained with seeds 1, 2, ... (``evaluate.seeds``),
+    folded into each method's draws (:mod:`proxyml.evaluation.seeds`)."""
     from proxyml.evaluation import budget_draws, evaluate_probes, evaluate_proxy_score, probe_report_sections
 
     timings = {} if timings is None else timings
@@ -589,7 +617,11 @@ def evaluate_labelled(dataset: SampleSet, labels: Labels, budgets: list[str], fe
         else:
             report["proxy_scores"], report["proxy_scores_baselines"] = trained, untrained
         timings["proxy_score_eval"] = time.perf_counter() - tick
+    from proxyml.evaluation.seeds import merge_seeds, seed_name
+
     labelled = {name: matrix[positions] for name, matrix in features.items()}
+    for k, other in enumerate(seed_features, start=1):
+        labelled.update({seed_name(name, k): matrix[positions] for name, matrix in other.items()})
     labelled.update(labelled_features or {})
     reference = reference_method(labelled)
     for baseline in baselines:
@@ -599,7 +631,10 @@ def evaluate_labelled(dataset: SampleSet, labels: Labels, budgets: list[str], fe
             dataset, positions, seed)
         timings[f"baseline:{baseline.name}"] = time.perf_counter() - tick
         if ev.stacked and reference is not None:  # does the proxy add to what the baseline knows?
-            labelled[f"proxyml+{baseline.name}"] = np.hstack([labelled[reference], labelled[baseline.name]])
+            for k in range(len(seed_features) + 1):
+                if seed_name(reference, k) in labelled:
+                    labelled[seed_name(f"proxyml+{baseline.name}", k)] = np.hstack(
+                        [labelled[seed_name(reference, k)], labelled[baseline.name]])
     if not labelled:
         return report
     tick = time.perf_counter()
@@ -608,6 +643,10 @@ def evaluate_labelled(dataset: SampleSet, labels: Labels, budgets: list[str], fe
              len(labelled), len(budgets), ev.repeats, len(positions))
     report.update(probe_report_sections(evaluate_probes(labelled, labels.y, draws, reference=reference,
                                                         confidence=ev.confidence, C=ev.probe_C)))
+    if seed_features:
+        report["probes"], report["differences"] = merge_seeds(report["probes"], reference, len(seed_features) + 1,
+                                                              ev.confidence)
+        report["seeds"] = len(seed_features) + 1
     timings["probes"] = time.perf_counter() - tick
     return report
 

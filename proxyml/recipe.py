@@ -114,6 +114,42 @@ class TrainerSection(Section):
     gradient_clip_val: float | None = None
     log_every_n_steps: int = Field(10, ge=1)
     progress_bar: bool = True
+    threads: int | Literal["auto"] = Field(
+        "auto", description="torch (and BLAS) threads while training and predicting; auto: 1 when DataLoader "
+        "workers are used or the machine has at most 4 usable cores, else min(4, cores // 2)")
+    optimizer: Literal["adamw", "adam", "sgd"] = Field("adamw", description="sgd: with momentum 0.9")
+    schedule: Literal["constant", "cosine"] = Field(
+        "constant", description="learning rate per step: constant, or cosine decay to 0 at max_epochs")
+    warmup_epochs: int = Field(0, ge=0, description="linear learning-rate warm-up from 0 over these first epochs")
+    lightning: dict[str, Any] = Field(
+        default_factory=dict, description="any other lightning.pytorch.Trainer argument, e.g. "
+        "{accumulate_grad_batches: 2}")
+
+    @field_validator("threads")
+    @classmethod
+    def _threads_positive(cls, value: int | str) -> int | str:
+        if isinstance(value, int) and value < 1:
+            raise ValueError("use a number of threads >= 1, or auto")
+        return value
+
+    @field_validator("lightning")
+    @classmethod
+    def _lightning_arguments(cls, value: dict[str, Any]) -> dict[str, Any]:
+        if value:  # Lightning's signature costs its import (seconds): only when there is something to check
+            from proxyml.trainer import lightning_argument_problem
+
+            problem = lightning_argument_problem(value)
+            if problem:
+                raise ValueError(problem)
+        return value
+
+    @field_validator("warmup_epochs")
+    @classmethod
+    def _warmup_within_training(cls, value: int, info: Any) -> int:  # info: pydantic.ValidationInfo
+        max_epochs = info.data.get("max_epochs")
+        if value and isinstance(max_epochs, int) and value >= max_epochs:
+            raise ValueError(f"must be less than max_epochs ({max_epochs}): the warm-up would be all of training")
+        return value
 
 
 class FinetuneSection(Section):
@@ -135,6 +171,8 @@ class EvaluateSection(Section):
         None, description="default: 10, 20, 50, all (those the labels allow)"
     )
     repeats: int = Field(20, ge=1)
+    seeds: int = Field(1, ge=1, description="train the proxy this many times (seed, seed+1, ...) and let the "
+                       "probes' intervals include the variance from the pretraining seed")
     baselines: list[Component] | None = Field(None, description="default: the modality's baselines")
     random_init: bool = True
     bootstrap: int = Field(1000, ge=100)

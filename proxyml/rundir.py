@@ -34,7 +34,7 @@ ENV = "PROXYML_RUN_DIR"
 RUN_FILES = ("recipe.yaml", "environment.json", "preprocessing.json", "data_fingerprint.json", "skipped.csv",
              "embeddings.parquet", "proxy_scores.csv", "random_init_embeddings.parquet",
              "random_init_proxy_scores.csv", "report.json", "report.html")
-RUN_FOLDERS = ("checkpoints", "logs")
+RUN_FOLDERS = ("checkpoints", "logs", "tasks", "seeds")
 
 
 def _is_child_rank() -> bool:
@@ -113,6 +113,8 @@ def clear_run(folder: Path) -> None:
     """Remove what a run wrote to ``folder`` (and nothing else)."""
     for name in RUN_FILES:
         (folder / name).unlink(missing_ok=True)
+    for path in folder.glob("embeddings_*.parquet"):  # one per task of a tasks: list
+        path.unlink()
     for name in RUN_FOLDERS:
         shutil.rmtree(folder / name, ignore_errors=True)
 

@@ -221,14 +221,22 @@ def evaluate(run_dir: str | Path, overrides: Sequence[str] = (), out: str | Path
     baseline_scores, labelled_features = {}, {}
     if recipe.evaluate.random_init and prepared.labels is not None:
         labelled_features["random_init"], baseline_scores["random_init"] = _random_init(run_dir, recipe, prepared)
-    report = evaluate_run(recipe, prepared, features, by_key, timings, baseline_scores, labelled_features)
+    seed_features = []
+    for k in range(1, recipe.evaluate.seeds):
+        folder = run_dir / "seeds" / str(k)
+        if not (folder / "embeddings.parquet").is_file():
+            raise DataError(f"evaluate.seeds: {recipe.evaluate.seeds} asks for pretraining seed {k}, which {run_dir} "
+                            f"has not trained ({folder} has no embeddings); run `proxyml run` with that setting")
+        seed_features.append(_read_features(folder, recipe, ids))
+    report = evaluate_run(recipe, prepared, features, by_key, timings, baseline_scores, labelled_features,
+                          seed_features)
     add_supervised(report, recipe, prepared,
                    [(plan, run_checkpoint(plan.folder)) for plan in model_plans(recipe, run_dir)], timings)
     previous = run_dir / "report.json"
     if previous.is_file():  # the training did not change: keep its record
         report["training"] = json.loads(previous.read_text()).get("training")
     report["timings"] = {k: round(v, 3) for k, v in timings.items()}
-    report["verdict"] = build_verdict(report, confidence=recipe.evaluate.confidence)
+    report["verdict"] = build_verdict(report, confidence=recipe.evaluate.confidence, seeds=recipe.evaluate.seeds)
     add_supervised_statement(report)
     write_report(report, target, scores=_labelled(next(iter(by_key.values())), prepared.dataset, prepared.labels),
                  y=prepared.labels.y if prepared.labels else None)

@@ -70,6 +70,98 @@ def seeded_global_rng(seed: int, device: torch.device) -> Iterator[None]:
         yield
 
 
+# lightning.Trainer arguments that proxyml sets itself, and what a recipe says instead
+RESERVED_LIGHTNING_ARGUMENTS = {
+    **{name: f"use trainer.{name}" for name in ("accelerator", "strategy", "devices", "num_nodes", "precision",
+                                                 "deterministic", "max_epochs", "gradient_clip_val",
+                                                 "log_every_n_steps")},
+    "enable_progress_bar": "use trainer.progress_bar",
+    "callbacks": "proxyml sets them (checkpoints; early stopping: trainer.early_stopping_patience)",
+    "logger": "proxyml logs to <run>/logs/version_N/metrics.csv",
+    "enable_checkpointing": "proxyml writes <run>/checkpoints/last.ckpt and best.ckpt",
+    "default_root_dir": "use output.dir",
+    "num_sanity_val_steps": "proxyml runs no sanity check (0)",
+}
+# of the trainer.lightning arguments, those also given to the Trainer that embeds and scores
+PREDICT_LIGHTNING_ARGUMENTS = frozenset({"benchmark", "inference_mode", "plugins", "profiler"})
+
+
+@functools.lru_cache(maxsize=1)
+def lightning_trainer_arguments() -> frozenset[str]:
+    """The argument names of :class:`lightning.pytorch.Trainer` (read once)."""
+    import inspect
+
+    return frozenset(name for name in inspect.signature(pl.Trainer.__init__).parameters if name != "self")
+
+
+def lightning_argument_problem(arguments: dict[str, Any]) -> str | None:
+    """Why ``trainer.lightning`` cannot have these names, in one line (``None``: it can).
+
+    Example:
+        >>> lightning_argument_problem({"accumulate_grad_batch": 2})
+        'accumulate_grad_batch is not an argument of lightning.pytorch.Trainer; did you mean accumulate_grad_batches?'
+        >>> lightning_argument_problem({"max_epochs": 3})
+        'max_epochs is set by proxyml: use trainer.max_epochs'
+        >>> lightning_argument_problem({"limit_train_batches": 2}) is None
+        True
+    """
+    import difflib
+
+    known = lightning_trainer_arguments()
+    for name in arguments:
+        if name in RESERVED_LIGHTNING_ARGUMENTS:
+            return f"{name} is set by proxyml: {RESERVED_LIGHTNING_ARGUMENTS[name]}"
+        if name not in known:
+            close = difflib.get_close_matches(str(name), sorted(known - set(RESERVED_LIGHTNING_ARGUMENTS)), n=1)
+            hint = f"; did you mean {close[0]}?" if close else f" (Lightning {pl.__version__})"
+            return f"{name} is not an argument of lightning.pytorch.Trainer{hint}"
+    return None
+
+
+def usable_cores() -> int:
+    """The CPU cores this process may run on (its affinity; ``os.cpu_count()`` where unknown)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def auto_threads(workers: int, cores: int | None = None) -> int:
+    """``trainer.threads: auto``: 1 when DataLoader workers are used or there are at most 4
+    usable cores, else ``min(4, cores // 2)``. One thread holds up when anything else wants the
+    CPU (see benchmarks/threads.py); more gain little on small models.
+
+    Example:
+        >>> auto_threads(0, cores=2), auto_threads(2, cores=16), auto_threads(0, cores=6), auto_threads(0, cores=16)
+        (1, 1, 3, 4)
+    """
+    cores = usable_cores() if cores is None else cores
+    if workers > 0 or cores <= 4:
+        return 1
+    return min(4, cores // 2)
+
+
+@contextmanager
+def limited_threads(threads: int) -> Iterator[None]:
+    """Run a block with ``threads`` torch intra-op threads, BLAS threads (threadpoolctl) and
+    ``OMP_NUM_THREADS`` (which Lightning's DDP launchers honour instead of choosing their own),
+    restoring the previous values afterwards."""
+    from threadpoolctl import threadpool_limits
+
+    previous, environ = torch.get_num_threads(), os.environ.get("OMP_NUM_THREADS")
+    torch.set_num_threads(threads)
+    os.environ["OMP_NUM_THREADS"] = str(threads)
+    try:
+        with threadpool_limits(limits=threads, user_api="blas"):
+            yield
+    finally:
+        torch.set_num_threads(previous)
+        if environ is None:
+            os.environ.pop("OMP_NUM_THREADS", None)
+        else:
+            os.environ["OMP_NUM_THREADS"] = environ
+
+
 def _device_count(devices: int | str | list[int]) -> int | None:
     """How many devices ``devices`` asks for (``None``: auto or -1, as many as there are)."""
     if isinstance(devices, list):
@@ -150,6 +242,9 @@ class PretextModule(pl.LightningModule):
         seed: int = 0,
         preprocessing: dict[str, Any] | None = None,
         weights: dict[str, float] | None = None,
+        optimizer: str = "adamw",
+        schedule: str = "constant",
+        warmup_epochs: int = 0,
     ) -> None:
         super().__init__()
         self.tasks = dict(task) if isinstance(task, dict) else {"": task}
@@ -161,6 +256,7 @@ class PretextModule(pl.LightningModule):
         else:
             self.heads = nn.ModuleDict(heads)
         self.learning_rate, self.weight_decay, self.seed = learning_rate, weight_decay, seed
+        self.optimizer_name, self.schedule, self.warmup_epochs = optimizer, schedule, warmup_epochs
         self.preprocessing = preprocessing or {}
         self.decode_failures: dict[int, str] = {}  # position -> why the sample could not be decoded
 
@@ -185,6 +281,9 @@ class PretextModule(pl.LightningModule):
             "spec": self.encoder.spec,
             "learning_rate": self.learning_rate,
             "weight_decay": self.weight_decay,
+            "optimizer": self.optimizer_name,
+            "schedule": self.schedule,
+            "warmup_epochs": self.warmup_epochs,
             "seed": self.seed,
             "preprocessing": self.preprocessing,
         }
@@ -213,6 +312,9 @@ class PretextModule(pl.LightningModule):
             create_encoder(info["encoder"]["name"], info["spec"], info["encoder"]["params"]),
             learning_rate=info["learning_rate"],
             weight_decay=info["weight_decay"],
+            optimizer=info.get("optimizer", "adamw"),  # checkpoints from before these settings: the defaults
+            schedule=info.get("schedule", "constant"),
+            warmup_epochs=info.get("warmup_epochs", 0),
             seed=info["seed"],
             preprocessing=info["preprocessing"],
             weights={e["key"]: e["weight"] for e in entries},
@@ -275,8 +377,39 @@ class PretextModule(pl.LightningModule):
         return {"index": batch["index"].cpu(), "embedding": embedding.float().cpu(),
                 "proxy_score": torch.stack(scores, dim=1).cpu()}
 
-    def configure_optimizers(self) -> torch.optim.Optimizer:
-        return torch.optim.AdamW(self.parameters(), lr=self.learning_rate, weight_decay=self.weight_decay)
+    def configure_optimizers(self) -> Any:
+        """``optimizer`` (adamw, adam, or sgd with momentum 0.9) and, with a ``schedule`` or a
+        warm-up, a per-step :class:`~torch.optim.lr_scheduler.LambdaLR`: linear warm-up over
+        ``warmup_epochs``, then constant or cosine decay to 0 at the Trainer's ``max_epochs``.
+        Lightning saves the scheduler's state in every checkpoint, so a resumed run continues
+        the schedule where it stopped."""
+        settings = {"lr": self.learning_rate, "weight_decay": self.weight_decay}
+        if self.optimizer_name == "sgd":
+            optimizer: torch.optim.Optimizer = torch.optim.SGD(self.parameters(), momentum=0.9, **settings)
+        elif self.optimizer_name == "adam":
+            optimizer = torch.optim.Adam(self.parameters(), **settings)
+        elif self.optimizer_name == "adamw":
+            optimizer = torch.optim.AdamW(self.parameters(), **settings)
+        else:
+            raise RecipeError(f"trainer.optimizer: unknown optimizer {self.optimizer_name!r}; use adamw, adam or sgd")
+        if self.schedule == "constant" and not self.warmup_epochs:
+            return optimizer
+        if self.schedule not in ("constant", "cosine"):
+            raise RecipeError(f"trainer.schedule: unknown schedule {self.schedule!r}; use constant or cosine")
+        total = max(1, int(self.trainer.estimated_stepping_batches))
+        warmup = min(total, round(self.warmup_epochs * total / max(1, self.trainer.max_epochs or 1)))
+        cosine = self.schedule == "cosine"
+
+        def factor(step: int) -> float:  # a plain function: LambdaLR saves no state for it
+            if step < warmup:
+                return (step + 1) / warmup
+            if not cosine:
+                return 1.0
+            progress = min(1.0, (step - warmup) / max(1, total - warmup))
+            return 0.5 * (1.0 + math.cos(math.pi * progress))
+
+        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step", "frequency": 1}}
 
 
 class _ReuseOutput:
@@ -304,6 +437,8 @@ class FitResult:
     history: list[dict[str, float]] = field(default_factory=list)
     stopped_early: bool = False
     global_rank: int = 0
+    threads: int | None = None  # torch threads used while training
+    num_workers: int | None = None  # DataLoader worker processes
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -312,6 +447,8 @@ class FitResult:
             "n_train": self.n_train,
             "n_val": self.n_val,
             "stopped_early": self.stopped_early,
+            "threads": self.threads,
+            "num_workers": self.num_workers,
             "checkpoint": str(self.checkpoint) if self.checkpoint else None,
             "final_train_loss": self.history[-1].get("train_loss") if self.history else None,
             "final_val_loss": self.history[-1].get("val_loss") if self.history else None,
@@ -367,14 +504,15 @@ class Trainer:
             raise RecipeError(problem)
         from lightning.fabric.utilities.exceptions import MisconfigurationException
 
+        extra = self.config.lightning
         try:
-            pl.Trainer(**self._common(), logger=False, enable_checkpointing=False, max_epochs=1)
+            pl.Trainer(**self._common(), logger=False, enable_checkpointing=False, max_epochs=1, **extra)
         except (MisconfigurationException, ValueError, RuntimeError, TypeError) as exc:
             reason = " ".join(str(exc).split())  # Lightning's messages span lines: one line here
             raise RecipeError(
                 f"trainer: Lightning refuses these settings (accelerator={self.config.accelerator!r}, "
                 f"devices={self.config.devices!r}, strategy={self.config.strategy!r}, "
-                f"precision={self.config.precision!r}): {reason}"
+                f"precision={self.config.precision!r}{f', lightning={extra!r}' if extra else ''}): {reason}"
             ) from None
 
     @property
@@ -406,6 +544,11 @@ class Trainer:
             return 0
         return max(1, min(4, (os.cpu_count() or 1) - 1))
 
+    def threads(self, dataset: SampleSet) -> int:
+        """``trainer.threads``; ``auto``: see :func:`auto_threads` (chosen with :meth:`num_workers`)."""
+        threads = self.config.threads
+        return int(threads) if threads != "auto" else auto_threads(self.num_workers(dataset))
+
     def _loader(self, dataset: SampleSet, indices: np.ndarray, *, shuffle: bool,
                 batch_size: int | None = None) -> DataLoader:
         subset = Subset(dataset, indices.tolist())
@@ -422,11 +565,20 @@ class Trainer:
         )
 
     def fit(self, module: PretextModule, dataset: SampleSet, *, resume: bool = False) -> FitResult:
-        """Train ``module`` on ``dataset``; ``resume`` continues from ``checkpoints/last.ckpt``."""
-        from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
+        """Train ``module`` on ``dataset``; ``resume`` continues from ``checkpoints/last.ckpt``.
+
+        The optimizer, schedule and warm-up that the trainer section names (``trainer.optimizer``,
+        ``schedule``, ``warmup_epochs``) are set on ``module`` (its checkpoints record them); those
+        it leaves out stay the module's own. Torch and BLAS use ``trainer.threads`` threads for
+        the length of the fit."""
+        from lightning.pytorch.callbacks import EarlyStopping, LearningRateMonitor, ModelCheckpoint
         from lightning.pytorch.loggers import CSVLogger
 
         c = self.config
+        for key, attribute in (("optimizer", "optimizer_name"), ("schedule", "schedule"),
+                               ("warmup_epochs", "warmup_epochs")):
+            if key in c.model_fields_set:
+                setattr(module, attribute, getattr(c, key))
         train_idx, val_idx = split_unlabeled(len(dataset), c.val_fraction, self.seed)
         has_val = len(val_idx) > 0
         # last.ckpt after every epoch, whatever the held-out loss did (ModelCheckpoint's own
@@ -445,6 +597,8 @@ class Trainer:
         if has_val and c.early_stopping_patience:
             early = EarlyStopping(monitor="val_loss", patience=c.early_stopping_patience, mode="min")
             callbacks.append(early)
+        if module.schedule != "constant" or module.warmup_epochs:
+            callbacks.append(LearningRateMonitor(logging_interval="step"))  # the lr in metrics.csv
         ckpt_path = None
         last = self.checkpoint_dir / "last.ckpt"
         if resume:
@@ -466,15 +620,18 @@ class Trainer:
             # at most once an epoch on tiny data sets, so the CSV log always has training rows
             log_every_n_steps=min(c.log_every_n_steps, max(1, math.ceil(len(train_idx) / c.batch_size))),
             num_sanity_val_steps=0,
+            **c.lightning,
         )
+        threads = self.threads(dataset)
         start = time.perf_counter()
         try:
-            trainer.fit(
-                module,
-                train_dataloaders=self._loader(dataset, train_idx, shuffle=True),
-                val_dataloaders=self._loader(dataset, val_idx, shuffle=False) if has_val else None,
-                ckpt_path=ckpt_path,
-            )
+            with limited_threads(threads):
+                trainer.fit(
+                    module,
+                    train_dataloaders=self._loader(dataset, train_idx, shuffle=True),
+                    val_dataloaders=self._loader(dataset, val_idx, shuffle=False) if has_val else None,
+                    ckpt_path=ckpt_path,
+                )
         except SystemExit:
             # Lightning turns Ctrl-C into exit(1) after a graceful shutdown; say what happened
             if trainer.interrupted:
@@ -490,6 +647,8 @@ class Trainer:
             history=history.rows,
             stopped_early=bool(early is not None and early.stopped_epoch > 0),
             global_rank=trainer.global_rank,
+            threads=threads,
+            num_workers=self.num_workers(dataset),
         )
 
     def predict(self, module: PretextModule, dataset: SampleSet) -> Prediction:
@@ -498,17 +657,20 @@ class Trainer:
         Runs Lightning's predict loop on one device of the configured accelerator, with
         ``trainer.predict_batch_size``; each batch's outputs go straight into preallocated
         arrays (nothing is gathered in a list). A sample that fails to decode gets NaN and is
-        listed in ``Prediction.failed``.
+        listed in ``Prediction.failed``. Torch and BLAS use ``trainer.threads`` threads; of
+        ``trainer.lightning``, only the arguments in :data:`PREDICT_LIGHTNING_ARGUMENTS` apply.
         """
         devices = self.config.devices
         one = [devices[0]] if isinstance(devices, list) and devices else 1  # the device the user picked
         common = self._common() | {"devices": one, "strategy": "auto", "num_nodes": 1}
+        common |= {k: v for k, v in self.config.lightning.items() if k in PREDICT_LIGHTNING_ARGUMENTS}
         writer = _ArrayWriter(len(dataset), module.encoder.embed_dim, len(module.tasks))
         trainer = pl.Trainer(**common, logger=False, enable_checkpointing=False, callbacks=[writer])
         module.decode_failures = {}
         batch_size = self.config.predict_batch_size or 4 * self.config.batch_size
-        trainer.predict(module, self._loader(dataset, np.arange(len(dataset)), shuffle=False, batch_size=batch_size),
-                        return_predictions=False)
+        with limited_threads(self.threads(dataset)):
+            trainer.predict(module, self._loader(dataset, np.arange(len(dataset)), shuffle=False,
+                                                 batch_size=batch_size), return_predictions=False)
         missing = np.flatnonzero(~writer.filled)
         failed = {int(i): module.decode_failures.get(int(i), "produced no output") for i in missing}
         scores = writer.scores[:, 0] if list(module.tasks) == [""] else writer.scores

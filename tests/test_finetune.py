@@ -39,3 +39,20 @@ def test_finetune_scratch_and_multitask_on_the_probes_first_draws(tmp_path) -> N
     again = runs.evaluate(tmp_path / "run", out=tmp_path / "again")
     assert again["supervised"]["methods"] == supervised["methods"]
     assert json.loads((tmp_path / "again" / "report.json").read_text())["supervised"]["methods"]["scratch"]
+
+
+def test_seeds_fold_every_pretraining_into_the_proxy_draws(tmp_path) -> None:
+    recipe = load_recipe("recipes/quickstart.yaml", [*QUICK, f"output.dir={tmp_path / 'run'}", "evaluate.seeds=2"])
+    report = pipeline.run(recipe).report
+    proxy, random_init = report["probes"]["proxyml"]["10"], report["probes"]["random_init"]["10"]
+    assert proxy["n_seeds"] == 2 and len(proxy["aucs"]) == 8 and len(random_init["aucs"]) == 4
+    assert not any("@" in method for method in report["probes"])
+    difference = report["differences"]["random_init"]["10"]
+    expected = np.asarray(proxy["aucs"]) - np.tile(random_init["aucs"], 2)
+    assert difference["n_draws"] == 8 and difference["mean"] == pytest.approx(float(expected.mean()))
+    assert (tmp_path / "run" / "seeds" / "1" / "checkpoints" / "last.ckpt").is_file()
+    assert "include the variance from 2 pretraining seeds" in report["verdict"]["seeds_statement"]
+    again = runs.evaluate(tmp_path / "run", out=tmp_path / "again")
+    assert again["probes"]["proxyml"]["10"]["aucs"] == proxy["aucs"]
+    with pytest.raises(Exception, match="asks for pretraining seed 2"):
+        runs.evaluate(tmp_path / "run", ["evaluate.seeds=3"], out=tmp_path / "three")

@@ -19,7 +19,7 @@ import torch
 from proxyml.data import SampleSet, SkippedSample
 from proxyml.errors import DataError
 
-NAME = "mymodality"
+NAME = "csvseries"
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 

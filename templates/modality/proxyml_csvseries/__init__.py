@@ -1,16 +1,16 @@
-"""``mymodality``: a folder of ``.csv`` files, each holding one numeric series of any length.
+"""``csvseries``: a folder of ``.csv`` files, each holding one numeric series of any length.
 
 A template for a proxyml modality plugin: a real, working modality that passes every
-conformance check. Copy this folder, rename the package and the ``mymodality`` prefix of every
+conformance check. Copy this folder, rename the package and the ``csvseries`` prefix of every
 registered name, and change what the ``CHANGE:`` notes in each module say.
 
 Importing the package registers everything (the decorators run at import), which is all an
 entry point in the group ``proxyml.modalities`` has to do (see ``../pyproject.toml``):
 
-- modality ``mymodality`` (this module): the reader and the defaults;
-- encoder ``mymodality.conv`` (:mod:`.encoders`);
-- task ``mymodality.forecast`` (:mod:`.tasks`);
-- baseline ``mymodality.quantiles`` (:mod:`.baselines`).
+- modality ``csvseries`` (this module): the reader and the defaults;
+- encoder ``csvseries.conv`` (:mod:`.encoders`);
+- task ``csvseries.forecast`` (:mod:`.tasks`);
+- baseline ``csvseries.quantiles`` (:mod:`.baselines`).
 """
 
 from __future__ import annotations
