@@ -112,13 +112,17 @@ class SampleSet(Dataset):
         when :attr:`variable_length`; samples that failed to decode are listed in ``failed``."""
         return pad_collate(samples) if self.variable_length else stack_collate(samples)
 
+    def sample_source(self, index: int) -> str:
+        """Where sample ``index`` comes from (its file, for file-backed sets), for skip lists."""
+        return self.source
+
     def without(self, positions: Sequence[int], reasons: Sequence[str]) -> SampleSet:
         """This set less the samples at ``positions``, each listed in ``skipped`` with its reason."""
         drop = {int(p): r for p, r in zip(positions, reasons, strict=True)}
         if not drop:
             return self
         return SubsetSampleSet(self, [i for i in range(len(self)) if i not in drop],
-                               [SkippedSample(self.ids[p], self.source, r) for p, r in sorted(drop.items())])
+                               [SkippedSample(self.ids[p], self.sample_source(p), r) for p, r in sorted(drop.items())])
 
     def raw(self, indices: Sequence[int] | np.ndarray) -> np.ndarray:
         """Samples ``indices`` stacked as a numpy array (the input of cheap baselines)."""
@@ -239,6 +243,9 @@ class SubsetSampleSet(SampleSet):
 
     def load(self, index: int) -> Any:
         return self.base.load(int(self.keep[index]))
+
+    def sample_source(self, index: int) -> str:
+        return self.base.sample_source(int(self.keep[index]))
 
     def raw(self, indices: Sequence[int] | np.ndarray) -> np.ndarray:
         return self.base.raw(self.keep[np.asarray(indices, dtype=np.int64)])

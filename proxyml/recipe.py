@@ -361,6 +361,11 @@ class Recipe(Section):
         for i, baseline in enumerate(self.baselines):
             _check_component(baseline, BASELINES, f"evaluate.baselines.{i}")
             baseline_cls = BASELINES.get(baseline.name)
+            if baseline_cls.modality and baseline_cls.modality != self.modality:
+                raise RecipeError(
+                    f"evaluate.baselines.{i}.name: {baseline.name!r} is a {baseline_cls.modality} baseline but the "
+                    f"data is {self.modality}; the {self.modality} baselines are "
+                    f"{list(MODALITIES.get(self.modality).default_baselines)}")
             validate_params(baseline_cls.Params, baseline.params, f"evaluate.baselines.{i}.params")
 
 

@@ -53,6 +53,7 @@ _LIGHTNING_CHATTER = (
     r".*GPU available but not used.*",
     r".*does not have many workers.*",
     r".*smaller than the logging interval.*",
+    r".*LeafSpec.*",
 )
 
 
@@ -92,6 +93,8 @@ class ProxyTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         Width of the embeddings :meth:`transform` returns.
     history_ : list of dict
         Per epoch, the training (and held-out) loss.
+    series_shape_ : tuple of int
+        Time-series tasks only: ``(channels, steps)`` of the series fitted on (and expected).
     n_features_in_ : int
         Columns of ``X`` (tabular, 2-D series: steps; 3-D series: channels).
     feature_names_in_ : ndarray of str
@@ -151,19 +154,19 @@ class ProxyTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         threads = self._threads()
         array = self._validate(X, modality, reset=True)
         if modality == "tabular":
-            self.preprocessing_ = _fit_table(array)
+            preprocessing = _fit_table(array)
         else:
             from proxyml.modalities.timeseries import cleaning
 
-            self.preprocessing_ = cleaning.fit_preprocessing(
+            preprocessing = cleaning.fit_preprocessing(
                 array, normalize="dataset", length_policy="pad", stored=None, source="X")
-        dataset = self._dataset(array, modality)
+        dataset = _dataset(array, modality, preprocessing)
         task = create_task(self.task, dict(self.task_params or {}))
         try:
             task.check_spec(dataset.spec)  # e.g. too few columns, series too short
         except DataError as exc:
             raise ValueError(f"{self.task} cannot be fitted on X of shape {np.shape(X)} "
-                             f"({array.shape[1]} feature(s)): {exc}") from None
+                             f"({self.n_features_in_} feature(s)): {exc}") from None
         task.prepare(dataset)
         encoder_name = self.encoder or get_modality(modality).default_encoder
         with _torch_settings(threads):
@@ -174,17 +177,23 @@ class ProxyTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
                 learning_rate=config.learning_rate,
                 weight_decay=config.weight_decay,
                 seed=self.seed,
-                preprocessing=self.preprocessing_,
+                preprocessing=preprocessing,
             )
             with tempfile.TemporaryDirectory(prefix="proxyml-sklearn-") as folder:
                 result = Trainer(config, folder, seed=self.seed).fit(module, dataset)
+                module.trainer = None  # the fit Trainer holds X: let it go
                 if result.checkpoint is not None and result.checkpoint.exists():
-                    # the best epoch by held-out loss (else the last), detached from its Trainer
+                    # the best epoch by held-out loss (else the last), as pipeline.train keeps it
                     module = PretextModule.from_checkpoint(result.checkpoint)
         # float64 inference: a row's output never depends on the size of its batch
         self.module_ = module.double().eval()
+        self.preprocessing_ = preprocessing
         self.embed_dim_ = int(module.encoder.embed_dim)
         self.history_ = result.history
+        if modality == "timeseries":
+            self.series_shape_ = tuple(int(s) for s in array.shape[1:])
+        else:
+            self.__dict__.pop("series_shape_", None)  # from an earlier fit on series
         return self
 
     def transform(self, X: Any) -> np.ndarray:
@@ -237,31 +246,15 @@ class ProxyTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
             array = array[:, None, :]
         if array.ndim != 3:
             raise ValueError(f"{self.task} expects series X of shape (n, L) or (n, C, L); got {array.shape}")
-        if reset:
-            self.series_shape_ = tuple(int(s) for s in array.shape[1:])
-        elif tuple(array.shape[1:]) != self.series_shape_:
+        if not reset and tuple(array.shape[1:]) != self.series_shape_:
             raise ValueError(f"X holds series of shape {tuple(array.shape[1:])} (channels, steps), but "
                              f"ProxyTransformer was fitted on {self.series_shape_}")
         return array
 
-    def _dataset(self, array: np.ndarray, modality: str) -> SampleSet:
-        """``array`` (validated) as a sample set, transformed with ``preprocessing_``."""
-        ids = [str(i) for i in range(len(array))]
-        if modality == "tabular":
-            from proxyml.modalities.tabular.io import TableSampleSet
-
-            return TableSampleSet(_encode_table(array, self.preprocessing_), ids,
-                                  preprocessing=self.preprocessing_, source="X")
-        from proxyml.modalities.timeseries import cleaning
-        from proxyml.modalities.timeseries.io import SeriesSampleSet
-
-        values = cleaning.normalize_array(np.asarray(array, dtype=np.float32), self.preprocessing_)
-        return SeriesSampleSet(values, ids, source="X", preprocessing=self.preprocessing_)
-
     def _predict(self, X: Any) -> Prediction:
         check_is_fitted(self)
         modality = self._modality()
-        dataset = self._dataset(self._validate(X, modality, reset=False), modality)
+        dataset = _dataset(self._validate(X, modality, reset=False), modality, self.preprocessing_)
         config = self._trainer_config().model_copy(update={"precision": "64-true"})
         module = self.module_
         with _torch_settings(self._threads()), tempfile.TemporaryDirectory(prefix="proxyml-sklearn-") as folder:
@@ -281,6 +274,22 @@ def _modality_of(task: Any) -> str | None:
         return str(TASKS.get(task).modality)
     except Exception:  # tags are read for any parameter value, even a nonsensical one
         return None
+
+
+def _dataset(array: np.ndarray, modality: str, preprocessing: dict[str, Any]) -> SampleSet:
+    """``array`` (validated: ``(n, d)`` or ``(n, C, L)``) as a sample set, transformed with
+    ``preprocessing`` as the modality's reader transforms what it reads."""
+    ids = [str(i) for i in range(len(array))]
+    if modality == "tabular":
+        from proxyml.modalities.tabular.io import TableSampleSet
+
+        return TableSampleSet(_encode_table(array, preprocessing), ids, preprocessing=preprocessing, source="X")
+    from proxyml.modalities.timeseries.io import SeriesSampleSet
+
+    mean = np.asarray(preprocessing["mean"], dtype=np.float64)[None, :, None]
+    std = np.asarray(preprocessing["std"], dtype=np.float64)[None, :, None]
+    values = ((array - mean) / std).astype(np.float32)  # in float64: no overflow near float32's limit
+    return SeriesSampleSet(values, ids, source="X", preprocessing=preprocessing)
 
 
 def _columns(width: int) -> list[str]:

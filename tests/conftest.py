@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,10 @@ import pytest
 import varlen_plugin  # noqa: F401  (registers the variable-length test modality, as a plugin would)
 
 from proxyml.recipe import Recipe, apply_overrides, recipe_from_dict
+
+# the plugin template in templates/ registers itself too: every conformance check runs over it
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "templates" / "modality"))
+import proxyml_csvseries  # noqa: E402, F401
 
 
 def make_series_files(folder: Path, n: int = 60, length: int = 32, seed: int = 0) -> tuple[Path, Path]:

@@ -20,6 +20,7 @@ TEMPLATE = Path(__file__).resolve().parents[1] / "templates" / "modality"
 sys.path.insert(0, str(TEMPLATE))
 
 import proxyml_csvseries  # noqa: E402  (registers csvseries.* at import)
+from proxyml_csvseries import CsvSeriesModality  # noqa: E402
 from proxyml_csvseries.encoders import MaskedConvEncoder  # noqa: E402
 from proxyml_csvseries.tasks import ForecastTask  # noqa: E402
 
@@ -29,15 +30,13 @@ from proxyml.recipe import recipe_from_dict  # noqa: E402
 from proxyml.registry import BASELINES, ENCODERS, MODALITIES, TASKS  # noqa: E402
 from proxyml.testing import check_encoder, check_modality, check_resume_matches, check_task  # noqa: E402
 
-Modality = proxyml_csvseries.CsvSeriesModality
-
 
 def test_importing_the_package_registers_every_component() -> None:
-    assert MODALITIES.get("csvseries") is Modality
+    assert MODALITIES.get("csvseries") is CsvSeriesModality
     assert ENCODERS.get("csvseries.conv") is MaskedConvEncoder
     assert TASKS.get("csvseries.forecast") is ForecastTask
     assert BASELINES.get("csvseries.quantiles") is proxyml_csvseries.baselines.QuantileBaseline
-    assert Modality.default_encoder in ENCODERS and set(Modality.default_baselines) <= set(BASELINES.names())
+    assert CsvSeriesModality.default_encoder in ENCODERS and set(CsvSeriesModality.default_baselines) <= set(BASELINES.names())
 
 
 def test_the_pyproject_entry_point_names_the_package() -> None:
@@ -51,7 +50,7 @@ def test_the_pyproject_entry_point_names_the_package() -> None:
 
 
 def test_the_modality_passes_the_data_path_checks(tmp_path: Path) -> None:
-    check_modality(Modality, tmp_path)
+    check_modality(CsvSeriesModality, tmp_path)
 
 
 def test_the_task_passes_every_task_check() -> None:
@@ -75,7 +74,7 @@ def test_an_embedding_does_not_depend_on_the_padding_of_its_batch() -> None:
 
 
 def _recipe(tmp_path: Path, **sections) -> dict:
-    source, params = Modality.write_test_data(tmp_path / "data")
+    source, params = CsvSeriesModality.write_test_data(tmp_path / "data")
     folder = Path(source)
     (folder / "empty.csv").touch()  # found when the folder is listed
     (folder / "s99.csv").write_text("value\n1.0\n2.0\nnot a number\n" + "3.0\n" * 10)  # found when decoded

@@ -40,6 +40,9 @@ class NpyFiles(SampleSet):
         super().__init__([f.stem for f in files], **kwargs)
         self.files = files
 
+    def sample_source(self, index: int) -> str:
+        return str(self.files[index])
+
     def load(self, index: int) -> torch.Tensor:
         values = np.load(self.files[index], allow_pickle=False).astype(np.float32)
         values = (values - values.mean()) / (values.std() + 1e-6)
@@ -109,14 +112,17 @@ class MaskedConv(Encoder):
 
     def __init__(self, spec: dict[str, Any], params: MaskedConvParams) -> None:
         super().__init__(spec, params)
-        self.body = nn.Sequential(nn.Conv1d(spec["channels"], params.hidden, 5, padding=2), nn.ReLU(),
-                                  nn.Conv1d(params.hidden, params.hidden, 5, padding=2), nn.ReLU())
+        self.layers = nn.ModuleList([nn.Conv1d(spec["channels"], params.hidden, 5, padding=2),
+                                     nn.Conv1d(params.hidden, params.hidden, 5, padding=2)])
         self.out = nn.Linear(params.hidden, params.embed_dim)
         self.embed_dim = params.embed_dim
 
     def forward(self, x: dict[str, torch.Tensor]) -> torch.Tensor:
         values, mask = x["values"], x["mask"]
-        h = self.body(values * mask[:, None, :])
+        keep = mask[:, None, :].to(values.dtype)
+        h = values * keep
+        for layer in self.layers:  # padding set back to 0 after each layer: it never leaks into real steps
+            h = torch.relu(layer(h)) * keep
         return self.out(_masked_mean(h, mask))
 
     @classmethod

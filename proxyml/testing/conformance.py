@@ -258,7 +258,24 @@ def check_encoder_state_round_trip(encoder_cls: type[Encoder], params: dict[str,
             raise AssertionError("an encoder restored from its state_dict gives different outputs")
 
 
-ENCODER_CHECKS = [check_encoder_output, check_encoder_deterministic, check_encoder_state_round_trip]
+def check_encoder_ignores_padding(encoder_cls: type[Encoder], params: dict[str, Any]) -> None:
+    """A variable-length encoder gives a sample the same embedding however much padding follows it."""
+    if not encoder_cls.variable_length:
+        return
+    encoder, x = _encoder_and_input(encoder_cls, params)
+    if not isinstance(x, dict) or "mask" not in x:
+        raise AssertionError("a variable_length encoder's test_input must be a padded batch {'values', 'mask', ...}")
+    encoder.eval()
+    length = int(x["mask"][0].sum())
+    alone = {key: value[:1, ..., :length] for key, value in x.items()}
+    padded = {key: torch.nn.functional.pad(value, (0, 9)) for key, value in alone.items()}  # 9 more padded steps
+    with torch.no_grad():
+        if not torch.allclose(encoder(alone), encoder(padded), atol=1e-5):
+            raise AssertionError("a sample's embedding changes with the padding after it: mask every layer's output")
+
+
+ENCODER_CHECKS = [check_encoder_output, check_encoder_deterministic, check_encoder_state_round_trip,
+                  check_encoder_ignores_padding]
 
 
 class _Killed(RuntimeError):
