@@ -39,8 +39,23 @@ from proxyml.trainer import PretextModule, Trainer, batch_seed, seeded_global_rn
 log = logging.getLogger("proxyml")
 
 
+class _Passes(Sampler[int]):
+    """``passes`` seeded shuffles of ``positions`` one after the other: every epoch of training
+    on a few labels in one Lightning epoch (its per-epoch overhead dominates such tiny epochs)."""
+
+    def __init__(self, positions: Sequence[int] | np.ndarray, passes: int, seed: int) -> None:
+        self.positions, self.passes, self.seed = np.asarray(positions, dtype=np.int64), passes, seed
+
+    def __iter__(self) -> Iterator[int]:
+        for k in range(self.passes):
+            yield from self.positions[np.random.default_rng([self.seed, k]).permutation(len(self.positions))].tolist()
+
+    def __len__(self) -> int:
+        return self.passes * len(self.positions)
+
+
 class _Cycle(Sampler[int]):
-    """``steps * batch_size`` seeded draws from ``size`` positions (the unlabeled pool)."""
+    """``count`` seeded draws from ``size`` positions (batches of the unlabeled pool)."""
 
     def __init__(self, size: int, count: int, seed: int) -> None:
         self.size, self.count, self.seed = size, count, seed
@@ -81,13 +96,13 @@ class SupervisedModule(pl.LightningModule):
         labelled = batch.get("labelled", batch)
         if len(labelled["index"]) == 0:
             return None
-        with seeded_global_rng(batch_seed(self.seed, "model", self.current_epoch, batch_index), self.device):
+        with seeded_global_rng(batch_seed(self.seed, "model", 0, batch_index), self.device):
             loss = F.binary_cross_entropy_with_logits(self.logits(labelled), self.targets[labelled["index"]])
             if self.pretext is not None and len(batch["pool"]["index"]):
                 pool = batch["pool"]
                 for stream, (key, task) in enumerate(self.pretext.tasks.items()):
                     generator = torch.Generator(device=self.device)
-                    generator.manual_seed(batch_seed(self.seed, "train", self.current_epoch, batch_index, 0, stream))
+                    generator.manual_seed(batch_seed(self.seed, "train", 0, batch_index, 0, stream))
                     inputs, targets = task.make_batch(pool, generator)
                     outputs = task.forward(self.encoder, self.pretext.head_of(key), inputs)
                     loss = loss + self.pretext_weight * self.pretext.weights[key] * task.loss(outputs, targets)
@@ -97,13 +112,11 @@ class SupervisedModule(pl.LightningModule):
         return torch.optim.AdamW(self.parameters(), lr=self.learning_rate, weight_decay=self.weight_decay)
 
 
-def _loader(dataset: SampleSet, positions: Sequence[int] | np.ndarray, batch_size: int, sampler: Sampler[int] | None = None,
-            shuffle_seed: int | None = None) -> DataLoader:
-    subset = Subset(dataset, list(map(int, positions)))
-    if sampler is None and shuffle_seed is not None:
-        order = np.random.default_rng(shuffle_seed).permutation(len(subset)).tolist()
-        subset = Subset(dataset, [int(positions[i]) for i in order])
-    return DataLoader(subset, batch_size=batch_size, sampler=sampler, collate_fn=dataset.collate, num_workers=0)
+def _loader(dataset: SampleSet, positions: Sequence[int] | np.ndarray | None, batch_size: int,
+            sampler: Sampler[int] | None = None) -> DataLoader:
+    """Batches of ``dataset`` at ``positions`` in order, or as ``sampler`` draws them (positions of the set)."""
+    source: Any = dataset if positions is None else Subset(dataset, list(map(int, positions)))
+    return DataLoader(source, batch_size=batch_size, sampler=sampler, collate_fn=dataset.collate, num_workers=0)
 
 
 def _predict(module: SupervisedModule, dataset: SampleSet, positions: np.ndarray, batch_size: int) -> np.ndarray:
@@ -145,16 +158,17 @@ def train_and_score(
         module = SupervisedModule(encoder, targets, learning_rate=settings.learning_rate,
                                   weight_decay=settings.weight_decay, seed=draw_seed, pretext=pretext,
                                   pretext_weight=getattr(settings, "pretext_weight", 1.0))
-    labelled = _loader(dataset, positions[draw.train], settings.batch_size, shuffle_seed=draw_seed)
+    passes = _Passes(positions[draw.train], settings.max_epochs, draw_seed)  # max_epochs passes over the labels
+    labelled = _loader(dataset, None, settings.batch_size, sampler=passes)
     loaders: Any = labelled
     if pretext is not None:
-        steps = max(1, -(-len(draw.train) // settings.batch_size))
-        pool = _loader(dataset, np.arange(len(dataset)), settings.batch_size,
+        steps = max(1, -(-len(passes) // settings.batch_size))
+        pool = _loader(dataset, None, settings.batch_size,
                        sampler=_Cycle(len(dataset), steps * settings.batch_size, draw_seed))
         loaders = CombinedLoader({"labelled": labelled, "pool": pool}, mode="min_size")
     common = Trainer(trainer_config, ".", seed=seed)._common()
     common |= {"devices": 1, "strategy": "auto", "num_nodes": 1, "enable_progress_bar": False}
-    pl.Trainer(**common, max_epochs=settings.max_epochs, logger=False, enable_checkpointing=False,
+    pl.Trainer(**common, max_epochs=1, logger=False, enable_checkpointing=False,
                num_sanity_val_steps=0, log_every_n_steps=1).fit(module, train_dataloaders=loaders)
     scores = _predict(module, dataset, positions[draw.test], 4 * settings.batch_size)
     return float(roc_auc_score(y[draw.test], scores))

@@ -383,13 +383,14 @@ class PretextModule(pl.LightningModule):
         ``warmup_epochs``, then constant or cosine decay to 0 at the Trainer's ``max_epochs``.
         Lightning saves the scheduler's state in every checkpoint, so a resumed run continues
         the schedule where it stopped."""
-        settings = {"lr": self.learning_rate, "weight_decay": self.weight_decay}
+        lr, decay = self.learning_rate, self.weight_decay
         if self.optimizer_name == "sgd":
-            optimizer: torch.optim.Optimizer = torch.optim.SGD(self.parameters(), momentum=0.9, **settings)
+            optimizer: torch.optim.Optimizer = torch.optim.SGD(self.parameters(), lr=lr, momentum=0.9,
+                                                               weight_decay=decay)
         elif self.optimizer_name == "adam":
-            optimizer = torch.optim.Adam(self.parameters(), **settings)
+            optimizer = torch.optim.Adam(self.parameters(), lr=lr, weight_decay=decay)
         elif self.optimizer_name == "adamw":
-            optimizer = torch.optim.AdamW(self.parameters(), **settings)
+            optimizer = torch.optim.AdamW(self.parameters(), lr=lr, weight_decay=decay)
         else:
             raise RecipeError(f"trainer.optimizer: unknown optimizer {self.optimizer_name!r}; use adamw, adam or sgd")
         if self.schedule == "constant" and not self.warmup_epochs:

@@ -1,0 +1,57 @@
+"""Start-up: each verb imports only what it uses (checked in a fresh interpreter, by sys.modules).
+
+Lightning alone costs seconds and hundreds of MB to import (it pulls in torch._dynamo and
+torchmetrics, and through torchmetrics scipy.signal, matplotlib and transformers when
+installed), so only the verbs that build a Lightning Trainer may import it.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+HEAVY = ("torch", "lightning", "torchmetrics", "transformers", "pandas", "sktime", "sklearn", "scipy",
+         "matplotlib", "numba")
+
+
+def imported_after(code: str) -> set[str]:
+    """Which of HEAVY a fresh interpreter has imported after running ``code`` (stdout discarded)."""
+    script = ("import contextlib, io, json, sys\nwith contextlib.redirect_stdout(io.StringIO()):\n"
+              + "".join(f"    {line}\n" for line in code.splitlines())
+              + f"print(json.dumps([m for m in {list(HEAVY)!r} if m in sys.modules]))")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert out.returncode == 0, out.stderr
+    return set(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def test_importing_the_command_line_imports_no_heavy_library() -> None:
+    assert imported_after("import proxyml, proxyml.cli") == set()
+
+
+def test_listing_tasks_imports_no_lightning() -> None:
+    # the registry imports every modality, and their tasks and encoders are torch modules;
+    # nothing there needs Lightning, the evaluation's libraries or any baseline's
+    for argv in (["tasks"], ["tasks", "-v"]):
+        imported = imported_after(f"from proxyml.cli import main\nassert main({argv!r}) == 0")
+        assert imported.isdisjoint({"lightning", "torchmetrics", "transformers", "sktime", "sklearn", "scipy",
+                                    "matplotlib", "numba"}), (argv, imported)
+
+
+def test_loading_a_recipe_imports_no_lightning() -> None:
+    # trainer.lightning is checked against Lightning's signature only when it names something
+    imported = imported_after("from proxyml.recipe import load_recipe\n"
+                              "load_recipe('recipes/quickstart.yaml', ['trainer.threads=2', "
+                              "'trainer.schedule=cosine', 'trainer.warmup_epochs=2', 'trainer.optimizer=sgd'])")
+    assert "lightning" not in imported and "sktime" not in imported
+    assert "lightning" in imported_after("from proxyml.recipe import load_recipe\n"
+                                         "load_recipe('recipes/quickstart.yaml', "
+                                         "['trainer.lightning.limit_train_batches=2'])")
+
+
+def test_check_builds_a_lightning_trainer_but_reads_no_data_and_fits_no_baseline() -> None:
+    imported = imported_after("from proxyml.cli import main\nassert main(['check', 'recipes/quickstart.yaml']) == 0")
+    assert "lightning" in imported  # by design: the trainer settings are validated by Lightning itself
+    assert imported.isdisjoint({"sktime", "sklearn", "numba"}), imported
