@@ -34,7 +34,7 @@ from torch.utils.data import DataLoader, Sampler, Subset
 from proxyml.data import SampleSet
 from proxyml.encoders import Encoder, create_encoder
 from proxyml.evaluation.splits import Draw
-from proxyml.trainer import PretextModule, Trainer, batch_seed, seeded_global_rng
+from proxyml.trainer import PretextModule, Trainer, batch_seed, limited_threads, seeded_global_rng
 
 log = logging.getLogger("proxyml")
 
@@ -166,11 +166,12 @@ def train_and_score(
         pool = _loader(dataset, None, settings.batch_size,
                        sampler=_Cycle(len(dataset), steps * settings.batch_size, draw_seed))
         loaders = CombinedLoader({"labelled": labelled, "pool": pool}, mode="min_size")
-    common = Trainer(trainer_config, ".", seed=seed)._common()
-    common |= {"devices": 1, "strategy": "auto", "num_nodes": 1, "enable_progress_bar": False}
-    pl.Trainer(**common, max_epochs=1, logger=False, enable_checkpointing=False,
-               num_sanity_val_steps=0, log_every_n_steps=1).fit(module, train_dataloaders=loaders)
-    scores = _predict(module, dataset, positions[draw.test], 4 * settings.batch_size)
+    trainer = Trainer(trainer_config, ".", seed=seed)
+    common = trainer._common() | {"devices": 1, "strategy": "auto", "num_nodes": 1, "enable_progress_bar": False}
+    with limited_threads(trainer.threads(dataset)):
+        pl.Trainer(**common, max_epochs=1, logger=False, enable_checkpointing=False,
+                   num_sanity_val_steps=0, log_every_n_steps=1).fit(module, train_dataloaders=loaders)
+        scores = _predict(module, dataset, positions[draw.test], 4 * settings.batch_size)
     return float(roc_auc_score(y[draw.test], scores))
 
 

@@ -233,6 +233,9 @@ def build_module(recipe: Recipe, dataset: SampleSet, plan: ModelPlan | None = No
         seed=recipe.seed,
         preprocessing=getattr(dataset, "preprocessing", {}),
         weights={key: entry.weight for key, entry in plan.entries.items()},
+        optimizer=recipe.trainer.optimizer,
+        schedule=recipe.trainer.schedule,
+        warmup_epochs=recipe.trainer.warmup_epochs,
     )
 
 
