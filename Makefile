@@ -23,7 +23,7 @@ test-all: $(STAMP)
 	$(BIN)/python -m pytest -q -m "slow or not slow"
 
 lint: $(STAMP)
-	$(BIN)/ruff check proxyml tests benchmarks
+	$(BIN)/ruff check proxyml tests benchmarks templates
 	$(BIN)/mypy proxyml
 
 benchmark: $(STAMP)

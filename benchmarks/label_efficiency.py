@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -36,39 +37,44 @@ def compare(args: argparse.Namespace, tasks: tuple[str, ...], *, describe_data: 
     seconds: dict[str, float] = {}
     proxies: dict[str, tuple[dict, int]] = {}
     labels: dict = {}
-    for i, task in enumerate(tasks):
+    for task in tasks:
         overrides = [f"task.name={task}", f"evaluate.repeats={args.repeats}",
                      f"output.dir={ROOT / 'runs' / 'benchmark' / task}", "trainer.progress_bar=false"]
         if reset_task_params:  # the recipe's params belong to its own task
             overrides.append("task.params={}")
         if args.epochs:
             overrides.append(f"trainer.max_epochs={args.epochs}")
-        if i > 0:  # the baselines' features do not depend on the task: compute them once
-            overrides.append("evaluate.baselines=[]")  # random-init stays: its proxy score is per task
         report = run(load_recipe(args.recipe, overrides), overwrite=True).report
         methods, timings, labels = report["probes"], report["timings"], report["labels"]
         rows[f"proxyml {task}"] = methods["proxyml"]
         seconds[f"proxyml {task}"] = timings["train"] + timings["embed_and_score"]
+        for name in [m for m in methods if m.startswith("proxyml+")]:  # stacked on a baseline: per task
+            rows[f"proxyml {task} + {name.removeprefix('proxyml+')}"] = methods.pop(name)
         untrained = report["proxy_score_baselines"]["random_init"]
         proxies[task] = (report["proxy_score"], report["training"]["epochs"], untrained)
-        rows.update({name: results for name, results in methods.items() if name != "proxyml"})
+        rows.update({name: results for name, results in methods.items() if name != "proxyml" and name not in rows})
         seconds.update({k.removeprefix("baseline:"): v for k, v in timings.items() if k.startswith("baseline:")})
         if "random_init" in timings:
             seconds["random_init"] = timings["random_init"]
 
     budgets = list(next(iter(rows.values())))
+    width = max(36, *(len(name) + 2 for name in rows))
     lines = [describe_data(labels, args.repeats), "",
-             f"{'method':<36}" + "".join(f"{'n=' + b:>15}" for b in budgets) + f"{'wall s':>10}"]
+             f"{'method':<{width}}" + "".join(f"{'n=' + b:>15}" for b in budgets) + f"{'wall s':>10}"]
     for name, results in rows.items():
         cells = "".join(f"{results[b]['auc_mean']:>9.3f}±{results[b]['auc_std']:.3f}" for b in budgets)
-        lines.append(f"{name:<36}{cells}{seconds.get(name, float('nan')):>10.1f}")
+        wall = f"{seconds[name]:>10.1f}" if name in seconds else f"{'':>10}"
+        lines.append(f"{name:<{width}}{cells}{wall}")
     lines.append("")
     for task, (proxy, epochs, untrained) in proxies.items():
         lines.append(f"proxy score of {task} ({epochs} epochs): AUC {proxy['auc']:.3f} "
                      f"[{proxy['ci'][0]:.3f}, {proxy['ci'][1]:.3f}], p={proxy['p_value']:.3g} — {proxy['statement']}")
         lines.append(f"  the same task's proxy score from the untrained (random-init) model: AUC {untrained['auc']:.3f} "
                      f"[{untrained['ci'][0]:.3f}, {untrained['ci'][1]:.3f}]")
-    lines += ["", footnote]
+    training = report["training"]
+    lines += ["", footnote, "<task> + <baseline>: that task's embeddings stacked on the baseline's features, one probe.",
+              f"settings: trainer.threads auto -> {training.get('threads')} torch thread(s), "
+              f"{training.get('num_workers')} DataLoader workers, {os.cpu_count()} cores"]
     text = "\n".join(lines)
     print(text)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)

@@ -64,6 +64,7 @@ def child(n: int, folder: Path) -> None:
     wall = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: kilobytes
     print(json.dumps({"n": n, "peak_rss": peak, "wall_s": wall, "timings": report["timings"],
+                      "threads": report["training"].get("threads"), "num_workers": report["training"].get("num_workers"),
                       "data_bytes": os.path.getsize(data), "embedding_bytes": n * EMBED_DIM * 4}))
 
 
@@ -87,7 +88,7 @@ def main() -> None:
             rows.append(json.loads(result.stdout.strip().splitlines()[-1]))
     mib = 2**20
     lines = [f"proxyml run, 1 epoch of timeseries.next_step on N series of {LENGTH} steps (.npy, memory-mapped), "
-             f"200 labels; torch threads {os.environ.get('OMP_NUM_THREADS', 'default')}, "
+             f"200 labels; trainer.threads auto (threads {rows[0].get('threads')}, workers {rows[0].get('num_workers')}), "
              f"{os.cpu_count()} cores; each size in a fresh process", "",
              f"{'N':>9} {'peak RSS MiB':>13} {'embeddings MiB':>15} {'data file MiB':>14} {'rest MiB':>9} "
              f"{'wall s':>8} {'train s':>8} {'embed s':>8}"]

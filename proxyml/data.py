@@ -80,8 +80,8 @@ class SampleSet(Dataset):
         notes: list[str] | None = None,
     ) -> None:
         ids = [str(i) for i in ids]
-        if len(set(ids)) != len(ids):
-            dupes = [i for i, count in Counter(ids).items() if count > 1]
+        dupes = repeated_ids(ids)
+        if dupes:
             raise DataError(
                 f"{source}: sample ids must be unique; {len(dupes)} repeat, e.g. {dupes[:5]}"
             )
@@ -306,6 +306,21 @@ class Labels:
             "unmatched_examples": self.unmatched[:10],
             "notes": self.notes,
         }
+
+
+def repeated_ids(ids: Sequence[str]) -> list[str]:
+    """The ids that occur more than once, in the order they first occur (empty when all are
+    unique). Readers that can say more than :class:`SampleSet` (the column, the fix) check
+    with it before building the set."""
+    if len(set(ids)) == len(ids):
+        return []  # the usual case, without a Python loop over the ids
+    return [i for i, count in Counter(ids).items() if count > 1]
+
+
+def labelled_rows(values: np.ndarray, dataset: SampleSet, labels: Labels | None) -> np.ndarray | None:
+    """The rows of ``values`` (one per sample of ``dataset``) of the labelled samples, in the
+    labels' order; ``None`` without labels."""
+    return None if labels is None else values[dataset.positions(labels.ids)]
 
 
 def id_text(value: Any) -> Any:

@@ -7,17 +7,17 @@ channels) and its validated parameters.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic
 
 import torch
 from torch import nn
 
+from proxyml.params import P, validate_params
 from proxyml.params import Params as ParamsBase
-from proxyml.params import validate_params
 from proxyml.registry import ENCODERS
 
 
-class Encoder(nn.Module):
+class Encoder(nn.Module, Generic[P]):
     """Base class of encoders.
 
     Subclasses set ``Params`` (a :class:`proxyml.params.Params` model), ``modality`` and
@@ -32,7 +32,7 @@ class Encoder(nn.Module):
     registry_name: ClassVar[str] = ""
     embed_dim: int
 
-    def __init__(self, spec: dict[str, Any], params: ParamsBase) -> None:
+    def __init__(self, spec: dict[str, Any], params: P) -> None:
         super().__init__()
         self.spec = dict(spec)
         self.params = params

@@ -23,11 +23,12 @@ Example:
 from __future__ import annotations
 
 import hashlib
-import re
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 from typing import Any
+
+from proxyml.sources import scheme_of
 
 EDGE = 64 * 1024
 BLOCK = 4 * 1024
@@ -63,10 +64,10 @@ def _file_entry(path: Path, *, hashed: bool = True) -> dict[str, Any]:
 
 def source_fingerprint(source: str) -> dict[str, Any]:
     """The fingerprint of a resolved data source (an absolute path, or ``scheme:name``)."""
-    scheme = re.match(r"^([A-Za-z][A-Za-z0-9_]+):", source)
+    scheme = scheme_of(source)
     path = Path(source)
     if scheme and not path.exists():
-        package = SCHEME_PACKAGES.get(scheme.group(1), scheme.group(1))
+        package = SCHEME_PACKAGES.get(scheme, scheme)
         try:
             version = metadata.version(package)
         except metadata.PackageNotFoundError:

@@ -22,6 +22,7 @@ from proxyml.data import Labels, SampleSet, id_text
 from proxyml.errors import DataError, LabelError
 from proxyml.modality import Modality
 from proxyml.params import Params
+from proxyml.sources import resolve_path
 
 
 def read_label_table(source: str, base_dir: Path | None = None, notes: list[str] | None = None, *,
@@ -31,9 +32,7 @@ def read_label_table(source: str, base_dir: Path | None = None, notes: list[str]
     Malformed CSV lines (more fields than the header) are left out and, when ``notes`` is
     given, listed there by file line.
     """
-    path = Path(source).expanduser()
-    if not path.is_absolute() and base_dir is not None:
-        path = base_dir / path
+    path = resolve_path(source, base_dir)
     if path.is_dir():
         raise LabelError(f"labels.source: {path} is a folder; give the labels file in it "
                          "(a .csv or .parquet file with an id column and the target)")

@@ -9,18 +9,18 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, cast
 
 import numpy as np
 import pandas as pd
 
 from proxyml.data import SampleSet
+from proxyml.params import P, validate_params
 from proxyml.params import Params as ParamsBase
-from proxyml.params import validate_params
 from proxyml.registry import BASELINES, MODALITIES
 
 
-class Modality(ABC):
+class Modality(ABC, Generic[P]):
     """How a modality reads data and which encoder and baselines it uses by default.
 
     Attributes:
@@ -40,14 +40,14 @@ class Modality(ABC):
     default_baselines: ClassVar[tuple[str, ...]] = ()
     registry_name: ClassVar[str] = ""
 
-    def reader_params(self, params: dict[str, Any] | None) -> ParamsBase:
-        return validate_params(self.ReaderParams, params, "data.params")
+    def reader_params(self, params: dict[str, Any] | None) -> P:
+        return cast(P, validate_params(self.ReaderParams, params, "data.params"))
 
     @abstractmethod
     def read(
         self,
         source: str,
-        params: ParamsBase,
+        params: P,
         *,
         base_dir: Path | None = None,
         preprocessing: dict[str, Any] | None = None,
@@ -68,7 +68,7 @@ class Modality(ABC):
         raise NotImplementedError(f"{cls.__name__} must define write_test_data() for the conformance suite")
 
     def read_label_source(
-        self, source: str, params: ParamsBase, base_dir: Path | None = None,
+        self, source: str, params: P, base_dir: Path | None = None,
         data_source: str | None = None,
     ) -> pd.DataFrame | None:
         """Labels the generic CSV/Parquet reader cannot join by itself: a source that is not a
@@ -79,15 +79,17 @@ class Modality(ABC):
         return None
 
 
-class Baseline(ABC):
+class Baseline(ABC, Generic[P]):
     """A cheap, strong feature extractor to compare the proxy model's embeddings against."""
 
     Params: ClassVar[type[ParamsBase]] = ParamsBase
     modality: ClassVar[str] = ""
     registry_name: ClassVar[str] = ""
 
+    params: P
+
     def __init__(self, **params: Any) -> None:
-        self.params = validate_params(self.Params, params, "evaluate.baselines")
+        self.params = cast(P, validate_params(self.Params, params, "evaluate.baselines"))
 
     @abstractmethod
     def features(self, dataset: SampleSet, positions: np.ndarray, seed: int) -> np.ndarray:

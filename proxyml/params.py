@@ -35,6 +35,11 @@ class Params(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+P = TypeVar("P", bound=Params)
+"""A component's own parameter model: ``PretextTask[P]``, ``Encoder[P]``, ``Baseline[P]`` and
+``Modality[P]`` type their ``params`` by it."""
+
+
 def _is_model(annotation: Any) -> bool:
     return isinstance(annotation, type) and issubclass(annotation, BaseModel)
 

@@ -38,7 +38,7 @@ import yaml
 from lightning.pytorch.utilities import rank_zero_only
 
 from proxyml import fingerprint, rundir
-from proxyml.data import Labels, SampleSet, SubsetSampleSet
+from proxyml.data import Labels, SampleSet, SubsetSampleSet, labelled_rows
 from proxyml.encoders import create_encoder
 from proxyml.errors import DataError, RecipeError
 from proxyml.labels import load_labels
@@ -414,7 +414,7 @@ def _run(recipe: Recipe, *, resume: bool, callbacks: list[pl.Callback] | None) -
         report["verdict"] = build_verdict(report, confidence=recipe.evaluate.confidence, seeds=recipe.evaluate.seeds)
         add_supervised_statement(report)
     first = next(iter(scores.values()))
-    paths = write_report(report, out, scores=_labelled(first, dataset, prepared.labels),
+    paths = write_report(report, out, scores=labelled_rows(first, dataset, prepared.labels),
                          y=prepared.labels.y if prepared.labels else None)
     log.debug("report: %s", paths["html"])
     return RunResult(out, report, fits[0])
@@ -502,10 +502,6 @@ def random_init_outputs(recipe: Recipe, prepared: Prepared, out: Path | None, tr
         save_scores(out / "random_init_proxy_scores.csv", labelled.ids, np.column_stack(list(scores.values())),
                     score_columns(recipe))
     return embeddings, scores
-
-
-def _labelled(values: np.ndarray, dataset: SampleSet, labels: Labels | None) -> np.ndarray | None:
-    return None if labels is None else values[dataset.positions(labels.ids)]
 
 
 def evaluate_run(recipe: Recipe, prepared: Prepared, features: dict[str, np.ndarray],

@@ -42,6 +42,7 @@ from proxyml.csvfile import delimiter_option, encoding_option
 from proxyml.errors import RecipeError
 from proxyml.params import format_validation_error, validate_params
 from proxyml.registry import BASELINES, ENCODERS, MODALITIES, TASKS
+from proxyml.sources import resolve_path, scheme_of
 
 
 class Section(BaseModel):
@@ -314,12 +315,9 @@ class Recipe(Section):
 
     def resolve_source(self, source: str) -> str:
         """``source`` as an absolute path when it is a relative file path (schemes stay)."""
-        if re.match(r"^[A-Za-z][A-Za-z0-9_]+:", source):
+        if scheme_of(source):
             return source
-        path = Path(source).expanduser()
-        if self._base_dir is None:
-            return str(path)
-        return str(path if path.is_absolute() else (self._base_dir / path).resolve())
+        return str(resolve_path(source, self._base_dir, resolve=True))
 
     def validate_components(self) -> None:
         """Check every registry name and every component's parameters, and that the data, the

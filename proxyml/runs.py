@@ -13,7 +13,7 @@ import pandas as pd
 import torch
 import yaml
 
-from proxyml.data import SampleSet, id_text
+from proxyml.data import SampleSet, id_text, labelled_rows
 from proxyml.errors import DataError, RecipeError
 from proxyml.modality import get_modality
 from proxyml.recipe import EvaluateSection, LabelsSection, Recipe, apply_overrides, recipe_from_dict
@@ -184,7 +184,6 @@ def evaluate(run_dir: str | Path, overrides: Sequence[str] = (), out: str | Path
     """
     from proxyml.evaluation import build_verdict, write_report
     from proxyml.pipeline import (
-        _labelled,
         add_supervised,
         add_supervised_statement,
         evaluate_run,
@@ -238,7 +237,7 @@ def evaluate(run_dir: str | Path, overrides: Sequence[str] = (), out: str | Path
     report["timings"] = {k: round(v, 3) for k, v in timings.items()}
     report["verdict"] = build_verdict(report, confidence=recipe.evaluate.confidence, seeds=recipe.evaluate.seeds)
     add_supervised_statement(report)
-    write_report(report, target, scores=_labelled(next(iter(by_key.values())), prepared.dataset, prepared.labels),
+    write_report(report, target, scores=labelled_rows(next(iter(by_key.values())), prepared.dataset, prepared.labels),
                  y=prepared.labels.y if prepared.labels else None)
     return report
 
@@ -301,7 +300,7 @@ def evaluate_files(
     """
     from proxyml.evaluation import build_verdict, check_binary_labels, resolve_budgets, write_report
     from proxyml.labels import load_labels
-    from proxyml.pipeline import _labelled, evaluate_labelled
+    from proxyml.pipeline import evaluate_labelled
 
     if embeddings is None and scores is None:
         raise DataError("evaluate: give --embeddings, --scores or both (or a run folder)")
@@ -319,7 +318,7 @@ def evaluate_files(
     report.update(evaluate_labelled(dataset, label_set, budgets, features, score_values, ev, seed=seed))
     report["verdict"] = build_verdict(report, confidence=ev.confidence)
     out = Path(out)
-    write_report(report, out, scores=_labelled(score_values, dataset, label_set) if score_values is not None
+    write_report(report, out, scores=labelled_rows(score_values, dataset, label_set) if score_values is not None
                  else None, y=label_set.y)
     return report
 

@@ -18,7 +18,7 @@ metadata           a free metadata column                      probability of ``
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, cast
 
 import numpy as np
 import pandas as pd
@@ -28,13 +28,13 @@ from torch import nn
 
 from proxyml.data import batch_size, concat_inputs
 from proxyml.errors import DataError
+from proxyml.params import P, validate_params
 from proxyml.params import Params as ParamsBase
-from proxyml.params import validate_params
 
 Batch = dict[str, Any]
 
 
-class PretextTask(ABC):
+class PretextTask(ABC, Generic[P]):
     """Base class of every pretext task.
 
     Class attributes a task sets: ``Params`` (its parameter model), ``modality``, ``family``,
@@ -54,8 +54,10 @@ class PretextTask(ABC):
     registry_name: ClassVar[str] = ""
     proxy_score_meaning: ClassVar[str] = ""
 
+    params: P
+
     def __init__(self, **params: Any) -> None:
-        self.params = validate_params(self.Params, params, "task.params")
+        self.params = cast(P, validate_params(self.Params, params, "task.params"))
 
     # -- description -------------------------------------------------------------------------
     @classmethod
@@ -129,7 +131,7 @@ class PretextTask(ABC):
         return batch["x"]
 
 
-class ClassificationTask(PretextTask):
+class ClassificationTask(PretextTask[P]):
     """Predict which of ``num_classes`` perturbations was applied (class 0 = unperturbed)."""
 
     family = "classification"
@@ -157,7 +159,7 @@ class ClassificationTask(PretextTask):
         return logits.softmax(dim=-1)[:, self.score_class]
 
 
-class PairwiseRankingTask(PretextTask):
+class PairwiseRankingTask(PretextTask[P]):
     """Siamese ranking: which of two copies got the larger perturbation magnitude.
 
     Both copies pass through the same encoder and head (shared weights) to a scalar; the loss is
@@ -198,7 +200,7 @@ class PairwiseRankingTask(PretextTask):
         return head(encoder(batch["x"])).squeeze(-1)
 
 
-class ReconstructionTask(PretextTask):
+class ReconstructionTask(PretextTask[P]):
     """Hide part of each sample and predict it; the proxy score is the reconstruction error."""
 
     family = "reconstruction"
@@ -228,7 +230,7 @@ class MetadataParams(ParamsBase):
     positive: str | int | float | bool | None = None
 
 
-class MetadataTask(PretextTask):
+class MetadataTask(PretextTask[MetadataParams]):
     """Predict a free metadata column (e.g. call direction) from the sample itself.
 
     :meth:`prepare` reads ``dataset.metadata[column]`` for every sample, so training batches
@@ -265,7 +267,7 @@ class MetadataTask(PretextTask):
         self._targets: torch.Tensor | None = None
 
     def prepare(self, dataset: Any) -> None:
-        column = self.params.column  # type: ignore[attr-defined]
+        column = self.params.column
         metadata = getattr(dataset, "metadata", None)
         if metadata is None or column not in metadata.columns:
             have = [] if metadata is None else list(metadata.columns)
@@ -284,7 +286,7 @@ class MetadataTask(PretextTask):
 
     @property
     def score_class(self) -> int:
-        positive = self.params.positive  # type: ignore[attr-defined]
+        positive = self.params.positive
         if positive is None:
             return len(self.classes) - 1
         if positive not in self.classes:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
 from proxyml import cli
 from proxyml.cli import main
@@ -220,3 +221,22 @@ def test_a_key_given_twice_in_a_recipe_is_refused(tmp_path: Path, capsys) -> Non
     err = capsys.readouterr().err
     assert err == (f"proxyml check: error: {path}: not valid YAML: line 6, column 3: the key 'max_epochs' is given "
                    "twice (lines 5 and 6); YAML would keep only the last, so say it once\n")
+
+
+def test_setting_a_parameter_of_the_default_encoder(tmp_path) -> None:
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(yaml.safe_dump({"name": "r", "data": {"source": "sktime:GunPoint"},
+                                      "task": {"name": "timeseries.segment_order"}}))
+    assert main(["check", str(recipe), "--set", "encoder.params.embed_dim=16"]) == 0
+    assert main(["check", str(recipe), "--set", "encoder.params.embed_dim=-1"]) == 2
+
+
+def test_quiet_run_prints_no_progress_bar(tiny_recipe, tmp_path, capsys) -> None:
+    from conftest import tiny_recipe_dict
+
+    path = tmp_path / "tiny.yaml"
+    path.write_text(yaml.safe_dump(tiny_recipe_dict(tmp_path, trainer={"progress_bar": True})))
+    assert main(["-q", "train", str(path)]) == 0
+    captured = capsys.readouterr()
+    assert "Epoch" not in captured.err + captured.out
+    assert json.loads((tmp_path / "run" / "environment.json").read_text())["python"]

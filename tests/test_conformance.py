@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import torch
 
 from proxyml.registry import ENCODERS, MODALITIES, TASKS
 from proxyml.testing import (
@@ -60,3 +61,11 @@ def test_a_killed_run_resumes_to_the_same_weights(name: str, tmp_path) -> None:
 @pytest.mark.parametrize("name", MODALITIES.names())
 def test_modality_data_path_conformance(name: str, tmp_path) -> None:
     check_modality(MODALITIES.get(name), tmp_path)
+
+
+def test_conformance_checks_leave_the_global_rng_alone() -> None:
+    from proxyml.registry import TASKS
+
+    state = torch.random.get_rng_state()
+    task_fixture(TASKS.get("timeseries.segment_order"), {})
+    assert torch.equal(state, torch.random.get_rng_state())

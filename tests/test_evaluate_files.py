@@ -13,7 +13,7 @@ from sklearn.metrics import roc_auc_score
 from proxyml.cli import main
 from proxyml.errors import DataError
 from proxyml.recipe import EvaluateSection, LabelsSection
-from proxyml.runs import evaluate_files
+from proxyml.runs import evaluate_files, read_matrix
 
 
 def write_inputs(folder: Path, n: int = 80) -> tuple[Path, Path, Path]:
@@ -67,3 +67,15 @@ def test_command_line_file_mode(tmp_path: Path, capsys) -> None:
                  "--set", "trainer.max_epochs=3"]) == 2
     assert "only evaluate.* keys apply" in capsys.readouterr().err
     assert main(["evaluate", "--scores", str(scores)]) == 2
+
+
+def test_embedding_files_with_repeated_ids_or_text_columns_are_refused(tmp_path: Path) -> None:
+    pd.DataFrame({"id": ["a", "b", "a"], "e0": [1.0, 2, 3]}).to_csv(tmp_path / "dup.csv", index=False)
+    with pytest.raises(DataError, match="ids must be unique; 1 repeat"):
+        read_matrix(tmp_path / "dup.csv", ["a", "b"], "embeddings")
+    pd.DataFrame({"id": ["a", "b"], "e0": ["x", "y"]}).to_csv(tmp_path / "text.csv", index=False)
+    with pytest.raises(DataError, match="must be numeric; not numeric: \\['e0'\\]"):
+        read_matrix(tmp_path / "text.csv", ["a", "b"], "embeddings")
+    (tmp_path / "empty.csv").write_text("")
+    with pytest.raises(DataError, match="cannot read"):
+        read_matrix(tmp_path / "empty.csv", ["a"], "embeddings")

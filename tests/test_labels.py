@@ -9,11 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from proxyml import pipeline
 from proxyml.data import ArraySampleSet, SampleSet
 from proxyml.errors import LabelError
 from proxyml.labels import binarize, load_labels, read_label_table
 from proxyml.modalities.timeseries import TimeSeriesModality
-from proxyml.recipe import LabelsSection
+from proxyml.recipe import LabelsSection, recipe_from_dict
 
 IDS = [f"s{i:02d}" for i in range(8)]
 
@@ -324,3 +325,44 @@ def test_a_latin1_labels_file_names_the_line_and_the_encoding_option(tmp_path, d
 def test_a_folder_as_labels_source_is_named_as_a_folder(tmp_path, dataset) -> None:
     with pytest.raises(LabelError, match="is a folder; give the labels file in it"):
         load_labels(LabelsSection(source=str(tmp_path), target="y"), dataset)
+
+
+def test_a_separate_labels_file_without_ids_is_not_joined_by_row_number(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    pd.DataFrame(rng.standard_normal((30, 3)), columns=list("abc")).to_csv(tmp_path / "data.csv", index=False)
+    pd.DataFrame({"churn": [0, 1] * 3}).to_csv(tmp_path / "labels.csv", index=False)
+    recipe = recipe_from_dict({
+        "name": "t", "data": {"source": str(tmp_path / "data.csv")},
+        "labels": {"source": str(tmp_path / "labels.csv"), "target": "churn"},
+        "task": {"name": "tabular.imputation"}, "output": {"dir": str(tmp_path / "run")},
+    })
+    with pytest.raises(LabelError, match="labels.id_column: .* has no column 'id'"):
+        pipeline.prepare(recipe)
+
+
+def test_float_ids_in_parquet_join_their_labels(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"id": [1.0, 2.0, np.nan, 4.0, 5.0, 6.0, 7.0, 8.0],
+                          "x": np.arange(8.0), "y": [1.0, 3, 2, 5, 4, 7, 6, 9], "churn": [0, 1] * 4})
+    frame.to_parquet(tmp_path / "t.parquet")
+    recipe = recipe_from_dict({
+        "name": "t", "data": {"source": str(tmp_path / "t.parquet")},
+        "labels": {"source": str(tmp_path / "t.parquet"), "target": "churn", "positive": 1},
+        "task": {"name": "tabular.imputation"}, "evaluate": {"label_budgets": [2]},
+        "output": {"dir": str(tmp_path / "run")},
+    })
+    prepared = pipeline.prepare(recipe)
+    assert prepared.labels is not None and prepared.labels.ids[:2] == ["1", "2"]
+
+
+def test_numeric_labels_pick_the_larger_number_as_positive() -> None:
+    from proxyml.labels import binarize
+
+    y, positive, notes = binarize(pd.Series(["9", "10", "9", "10"]), None, "grade")
+    assert positive == "10" and y.tolist() == [0, 1, 0, 1] and "'10'" in notes[0]
+
+
+def test_single_class_labels_name_the_values(tiny_recipe, tmp_path) -> None:
+    pd.DataFrame({"id": ["s001", "s003", "s005"], "kind": ["square"] * 3}).to_csv(tmp_path / "one.csv", index=False)
+    with pytest.raises(LabelError, match=r"all 3 labelled samples found in the data are positive.*'square'.*"
+                                         r"label at least 2 negative samples"):
+        pipeline.prepare(tiny_recipe(f"labels.source={tmp_path / 'one.csv'}"))

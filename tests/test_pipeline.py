@@ -10,8 +10,8 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from proxyml import pipeline, runs
-from proxyml.errors import LabelError
-from proxyml.recipe import load_recipe
+from proxyml.errors import DataError, LabelError
+from proxyml.recipe import load_recipe, recipe_from_dict
 
 
 def test_run_writes_every_artifact_and_a_consistent_report(tiny_recipe, tmp_path) -> None:
@@ -107,3 +107,32 @@ def test_quickstart_recipe_runs_end_to_end(tmp_path) -> None:
     minirocket = report["probes"]["timeseries.minirocket"]["all"]["auc_mean"]
     assert minirocket > 0.9, "MiniRocket separates GunPoint's two gestures; a lower AUC means a broken join"
     assert 0.0 <= report["proxy_score"]["auc"] <= 1.0
+
+
+def test_series_too_short_for_the_task_fail_before_the_run_folder_is_written(tiny_recipe, tmp_path) -> None:
+    with pytest.raises(DataError, match="task.params.horizon"):
+        pipeline.run(tiny_recipe("task={name: timeseries.next_step, params: {horizon: 30}}"))
+    assert not (tmp_path / "run").exists()
+
+
+def test_label_column_in_a_series_table_stays_out_when_embedding_again(tmp_path) -> None:
+    rng = np.random.default_rng(0)
+    steps = rng.standard_normal((40, 30)).cumsum(axis=1)
+    frame = pd.DataFrame(steps, columns=[f"t{i}" for i in range(30)])
+    frame.insert(0, "churned", np.arange(40) % 2)
+    frame.insert(0, "id", [f"c{i}" for i in range(40)])
+    frame.to_csv(tmp_path / "calls.csv", index=False)
+    recipe = recipe_from_dict({
+        "name": "calls", "data": {"source": str(tmp_path / "calls.csv")},
+        "labels": {"source": str(tmp_path / "calls.csv"), "target": "churned", "positive": 1},
+        "task": {"name": "timeseries.next_step", "params": {"horizon": 4}},
+        "trainer": {"max_epochs": 1, "progress_bar": False},
+        "evaluate": {"label_budgets": [6], "repeats": 2, "bootstrap": 100, "permutations": 100, "baselines": []},
+        "output": {"dir": str(tmp_path / "run")},
+    })
+    report = pipeline.run(recipe).report
+    assert report["data"]["spec"]["length"] == 30
+    dataset, embeddings, _ = runs.predict_run(tmp_path / "run")
+    assert dataset.spec["length"] == 30
+    saved = pd.read_parquet(tmp_path / "run" / "embeddings.parquet").drop(columns="id").to_numpy()
+    np.testing.assert_allclose(embeddings, saved, rtol=1e-5, atol=1e-6)

@@ -368,3 +368,24 @@ def test_labels_in_the_data_file_use_the_data_id_column() -> None:
     assert other.labels.id_column == "id"
     explicit = recipe_from_dict({**base, "labels": {"source": "c.csv", "target": "churn", "id_column": "k"}})
     assert explicit.labels.id_column == "k"
+
+
+@pytest.mark.parametrize(("key", "value", "message"), [
+    ("seed", -1, "seed: Input should be greater than or equal to 0"),
+    ("output", {"dir": "runs/{date}"}, "only placeholder allowed is {name}"),
+])
+def test_recipe_values_that_used_to_crash_later(key: str, value: object, message: str) -> None:
+    recipe = {"name": "t", "data": {"source": "sktime:GunPoint"}, "task": {"name": "timeseries.next_step"}}
+    with pytest.raises(RecipeError, match=message.replace("{", "\\{").replace("}", "\\}")):
+        recipe_from_dict({**recipe, key: value})
+
+
+def test_default_encoder_params_with_a_scalar_data_section_is_a_clear_error() -> None:
+    with pytest.raises(RecipeError, match="data"):
+        recipe_from_dict({"name": "t", "data": "a.csv", "task": {"name": "timeseries.next_step"},
+                          "encoder": {"params": {"embed_dim": 8}}})
+
+
+def test_encoder_of_another_modality_is_refused_when_the_recipe_loads(tiny_recipe) -> None:
+    with pytest.raises(RecipeError, match="encoder.name: 'tabular.mlp' encodes tabular data but the data is timeseries"):
+        tiny_recipe("encoder={name: tabular.mlp}")

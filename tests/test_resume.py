@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from proxyml import pipeline
-from proxyml.errors import DataError
+from proxyml.errors import DataError, RecipeError
 from proxyml.modalities.tabular.bundled import bundled_table
 from proxyml.recipe import load_recipe
 
@@ -120,3 +120,28 @@ def test_resume_refuses_data_the_reader_makes_other_samples_of(tiny_recipe, tmp_
     (tmp_path / "run" / "data_fingerprint.json").write_text(json.dumps(saved))
     with pytest.raises(DataError, match="samples read 61 -> 60"):
         pipeline.train(recipe, resume=True)
+
+
+class CtrlC(pl.Callback):
+    def on_train_epoch_end(self, trainer: pl.Trainer, module: pl.LightningModule) -> None:
+        if trainer.current_epoch == 1:
+            raise KeyboardInterrupt
+
+
+def test_ctrl_c_during_training_is_a_keyboard_interrupt_and_the_run_resumes(tiny_recipe, tmp_path) -> None:
+    recipe = tiny_recipe("trainer.max_epochs=4")
+    with pytest.raises(KeyboardInterrupt):
+        pipeline.train(recipe, callbacks=[CtrlC()])
+    assert (tmp_path / "run" / "checkpoints" / "last.ckpt").is_file()
+    _, fit, _ = pipeline.train(recipe, resume=True)
+    assert fit.epochs == 4
+
+
+def test_resume_refuses_a_changed_model_and_leaves_the_run_alone(tiny_recipe, tmp_path) -> None:
+    pipeline.train(tiny_recipe())
+    saved = (tmp_path / "run" / "recipe.yaml").read_text()
+    with pytest.raises(RecipeError, match=r"--resume: the recipe changed task .*segments"):
+        pipeline.train(tiny_recipe("task.params.segments=4"), resume=True)
+    assert (tmp_path / "run" / "recipe.yaml").read_text() == saved
+    _, fit, _ = pipeline.train(tiny_recipe("trainer.max_epochs=4"), resume=True)  # more epochs is fine
+    assert fit.epochs == 4

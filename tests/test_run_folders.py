@@ -92,3 +92,12 @@ def test_a_run_that_fails_early_leaves_no_folder(tiny_recipe, tmp_path) -> None:
     with pytest.raises(Exception, match="labels"):
         pipeline.run(tiny_recipe("labels.target=nope"))
     assert not (tmp_path / "run").exists()
+
+
+def test_evaluate_changes_only_labels_and_keeps_the_training_record(tiny_recipe, tmp_path) -> None:
+    pipeline.run(tiny_recipe())
+    with pytest.raises(RecipeError, match=r"only labels.\* and evaluate.\* can change.*\['trainer'\]"):
+        runs.evaluate(tmp_path / "run", ["trainer.max_epochs=5"])
+    report = runs.evaluate(tmp_path / "run", ["evaluate.repeats=2"])
+    assert report["training"]["epochs"] == 3
+    assert report["labels"]["source"].endswith("labels.csv")

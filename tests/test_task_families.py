@@ -110,3 +110,21 @@ def test_metadata_task_errors_name_the_column() -> None:
 def test_bad_task_params_name_the_recipe_key() -> None:
     with pytest.raises(RecipeError, match=r"task.params.hgh: unknown key; did you mean high\?"):
         ScaleRanking(hgh=2)
+
+
+class Device(MetadataTask):
+    """Which of three devices recorded the series (test-only)."""
+
+    modality = "timeseries"
+
+
+def test_metadata_task_with_three_values_gets_a_three_way_head() -> None:
+    from proxyml.modalities.timeseries.encoders import ConvEncoder1d
+
+    metadata = pd.DataFrame({"device": ["a", "b", "c"] * 5 + ["a"]}, index=[str(i) for i in range(16)])
+    fixture = task_fixture(Device, {"column": "device"}, encoder_cls=ConvEncoder1d, metadata=metadata)
+    assert fixture.head.out_features == 3
+    inputs, targets = fixture.task.make_batch(fixture.batch, torch.Generator())
+    assert torch.isfinite(fixture.task.loss(fixture.task.forward(fixture.encoder, fixture.head, inputs), targets))
+    with pytest.raises(DataError, match="task.params.positive: 'z' is not one of"):
+        task_fixture(Device, {"column": "device", "positive": "z"}, encoder_cls=ConvEncoder1d, metadata=metadata)

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from proxyml import pipeline
+from proxyml.errors import DataError
 from proxyml.trainer import EpochSeededSampler, PretextModule, Trainer, batch_seed, split_unlabeled
 
 
@@ -128,3 +129,12 @@ def test_prediction_encodes_each_batch_once_when_the_score_uses_the_same_input(u
         x = torch.stack([prepared.dataset.load(i) for i in range(len(prepared.dataset))])
         expected = module.task.proxy_score(module.encoder, module.head, {"x": x, "index": torch.arange(len(x))})
     np.testing.assert_allclose(scores, expected.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_corrupt_or_foreign_checkpoints_are_clear_errors(tmp_path) -> None:
+    (tmp_path / "garbage.ckpt").write_bytes(b"not a checkpoint at all")
+    with pytest.raises(DataError, match="cannot read the checkpoint"):
+        PretextModule.from_checkpoint(tmp_path / "garbage.ckpt")
+    torch.save({"state_dict": {}}, tmp_path / "foreign.ckpt")
+    with pytest.raises(DataError, match="is not a proxyml checkpoint"):
+        PretextModule.from_checkpoint(tmp_path / "foreign.ckpt")

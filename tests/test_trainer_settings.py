@@ -175,3 +175,9 @@ def test_threads_setting_is_validated(unlabeled) -> None:
         unlabeled("trainer.threads=0")
     with pytest.raises(RecipeError, match=r"trainer\.warmup_epochs: must be less than max_epochs \(3\)"):
         unlabeled("trainer.warmup_epochs=3")
+
+
+def test_bad_trainer_settings_fail_before_reading_data(tiny_recipe, tmp_path) -> None:
+    with pytest.raises(RecipeError, match="trainer: Lightning refuses these settings.*precision='bogus'"):
+        pipeline.run(tiny_recipe("trainer.precision=bogus"))
+    assert not (tmp_path / "run").exists()

@@ -18,6 +18,7 @@ from proxyml.modalities.tabular.io import read_row_numbered_labels, read_table
 from proxyml.modality import Modality
 from proxyml.params import Params
 from proxyml.registry import MODALITIES
+from proxyml.sources import scheme_of
 
 
 class TableReaderParams(Params):
@@ -51,7 +52,7 @@ class TableReaderParams(Params):
 
 
 @MODALITIES.register("tabular")
-class TabularModality(Modality):
+class TabularModality(Modality[TableReaderParams]):
     """Rows of a table: numeric, categorical and boolean columns, missing values allowed."""
 
     ReaderParams = TableReaderParams
@@ -61,7 +62,7 @@ class TabularModality(Modality):
     def read(
         self,
         source: str,
-        params: Params,
+        params: TableReaderParams,
         *,
         base_dir: Path | None = None,
         preprocessing: dict[str, Any] | None = None,
@@ -82,12 +83,12 @@ class TabularModality(Modality):
         return str(folder / "table.csv"), {}
 
     def read_label_source(
-        self, source: str, params: Params, base_dir: Path | None = None, data_source: str | None = None
+        self, source: str, params: TableReaderParams, base_dir: Path | None = None, data_source: str | None = None
     ) -> pd.DataFrame | None:
-        if source.startswith("sklearn:"):
+        if scheme_of(source) == "sklearn":
             return read_bundled_labels(source)
-        return read_row_numbered_labels(source, params.id_column, base_dir, data_source,  # type: ignore[attr-defined]
-                                        delimiter=params.delimiter, encoding=params.encoding)  # type: ignore[attr-defined]
+        return read_row_numbered_labels(source, params.id_column, base_dir, data_source,
+                                        delimiter=params.delimiter, encoding=params.encoding)
 
 
 __all__ = ["TabularModality", "TableReaderParams", "baselines", "encoders", "tasks"]

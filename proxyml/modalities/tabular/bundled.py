@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from proxyml.errors import DataError
+from proxyml.sources import without_scheme
 
 BUNDLED_TABLES = ("breast_cancer", "wine", "iris")
 """Tables shipped inside scikit-learn, readable as ``sklearn:<name>``; the label is ``target``."""
@@ -43,7 +44,7 @@ def bundled_table(name: str) -> pd.DataFrame:
 
 def read_bundled_labels(name: str) -> pd.DataFrame:
     """``id`` and ``target`` of a bundled table (breast_cancer: 0 = malignant, 1 = benign)."""
-    frame = bundled_table(name.removeprefix("sklearn:"))
+    frame = bundled_table(without_scheme(name, "sklearn"))
     return frame[["id", BUNDLED_TARGET]].reset_index(drop=True)
 
 
@@ -51,7 +52,7 @@ def write_bundled_table(name: str, path: str | Path) -> Path:
     """Export a bundled table (``id``, features, ``target``) to a CSV or Parquet file."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    frame = bundled_table(name.removeprefix("sklearn:"))
+    frame = bundled_table(without_scheme(name, "sklearn"))
     if path.suffix.lower() in (".parquet", ".pq"):
         frame.to_parquet(path, index=False)
     else:

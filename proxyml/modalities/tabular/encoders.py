@@ -23,7 +23,7 @@ class TabularMLPParams(Params):
 
 
 @ENCODERS.register("tabular.mlp")
-class TabularMLP(Encoder):
+class TabularMLP(Encoder[TabularMLPParams]):
     """Numeric values + missing flags + category embeddings -> ``depth`` x (Linear, LayerNorm, ReLU) -> Linear.
 
     The input is the reader's row vector ``(B, width)`` (see

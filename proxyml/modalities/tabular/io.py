@@ -39,11 +39,12 @@ import numpy as np
 import pandas as pd
 
 from proxyml.csvfile import MalformedLine, read_csv, row_names
-from proxyml.data import ArraySampleSet, SkippedSample, id_text
+from proxyml.data import ArraySampleSet, SkippedSample, id_text, repeated_ids
 from proxyml.errors import DataError
 from proxyml.modalities.tabular import preprocessing as prep
 from proxyml.modalities.tabular.bundled import BUNDLED_TARGET, bundled_name, bundled_table
 from proxyml.modalities.tabular.layout import spec_for
+from proxyml.sources import resolve_path, scheme_of, without_scheme
 
 SUPPORTED_EXTENSIONS = (".csv", ".parquet", ".pq")
 
@@ -71,12 +72,10 @@ def _load(source: str, base_dir: str | Path | None, delimiter: str = ",",
           encoding: str = "utf-8") -> tuple[pd.DataFrame, str, list[str], list[MalformedLine]]:
     """The raw table, its printable origin, the label columns the source itself declares, and
     the CSV lines skipped as malformed."""
-    if source.startswith("sklearn:"):
-        name = bundled_name(source.removeprefix("sklearn:"))
+    if scheme_of(source) == "sklearn":
+        name = bundled_name(without_scheme(source, "sklearn"))
         return bundled_table(name), f"sklearn:{name}", [BUNDLED_TARGET], []
-    path = Path(source).expanduser()
-    if not path.is_absolute() and base_dir is not None:
-        path = Path(base_dir) / path
+    path = resolve_path(source, base_dir)
     if path.is_dir():
         raise DataError(f"data.source: {path} is a directory; the tabular reader expects one "
                         f"{' or '.join(SUPPORTED_EXTENSIONS)} file")
@@ -110,9 +109,7 @@ def read_row_numbered_labels(source: str, id_column: str | None, base_dir: str |
     as :func:`read_table` gives its rows (``delimiter``, ``encoding``: the data's reader
     parameters). ``None`` (the generic label reader takes over) for any other file, or when
     the file has an id column."""
-    path = Path(source).expanduser()
-    if not path.is_absolute() and base_dir is not None:
-        path = Path(base_dir) / path
+    path = resolve_path(source, base_dir)
     if data_source is None or not path.is_file() or path.resolve() != Path(data_source).resolve():
         return None
     if (id_column or "id") in _header(path, delimiter, encoding):
@@ -338,10 +335,7 @@ def _malformed_note(malformed: list[MalformedLine], *, row_numbered: bool) -> li
 
 
 def _check_unique(ids: list[str], origin: str, id_column: str | None) -> None:
-    if len(set(ids)) == len(ids):
-        return  # the usual case, without a Python loop over the rows
-    seen: set[str] = set()
-    repeated = sorted({i for i in ids if i in seen or seen.add(i)})  # type: ignore[func-returns-value]
+    repeated = sorted(repeated_ids(ids))
     if repeated:
         raise DataError(f"{origin}: the id column {id_column!r} repeats {len(repeated)} id(s), e.g. "
                         f"{repeated[:5]}; each row needs a unique id (set data.params.id_column)")

@@ -17,12 +17,12 @@ from torch import nn
 
 from proxyml.errors import DataError
 from proxyml.modalities.tabular.layout import TableLayout
-from proxyml.params import Params
+from proxyml.params import P, Params
 from proxyml.registry import TASKS
 from proxyml.tasks import Batch, PretextTask, ReconstructionTask
 
 
-class CellTask(PretextTask):
+class CellTask(PretextTask[P]):
     """Shared by the tabular tasks: the row layout, learned from the data's spec in :meth:`prepare`
     and saved in checkpoints (``get_state``), so batches can be cut into cells."""
 
@@ -61,7 +61,7 @@ class ImputationParams(Params):
 
 
 @TASKS.register("tabular.imputation")
-class ImputationTask(CellTask, ReconstructionTask):
+class ImputationTask(CellTask[ImputationParams], ReconstructionTask[ImputationParams]):
     """Hide random observed cells and reconstruct them (score: the row's reconstruction error)."""
 
     Params = ImputationParams
@@ -80,7 +80,7 @@ class ImputationTask(CellTask, ReconstructionTask):
         keys = keys.masked_fill(~observed, 2.0)  # never pick a cell that is already missing
         ranks = keys.argsort(dim=1).argsort(dim=1)
         count = observed.sum(dim=1, keepdim=True)
-        wanted = (self.params.fraction * count).round().clamp_min(1).minimum(count)  # type: ignore[attr-defined]
+        wanted = (self.params.fraction * count).round().clamp_min(1).minimum(count)
         return ranks < wanted
 
     def hide(self, x: torch.Tensor, generator: torch.Generator | None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -132,7 +132,7 @@ class ImputationTask(CellTask, ReconstructionTask):
 
     def _folds(self, layout: TableLayout, device: torch.device) -> torch.Tensor:
         """``(C,)`` fold of each column: ``ceil(1 / fraction)`` folds, assigned round robin."""
-        passes = min(layout.n_columns, math.ceil(1 / self.params.fraction))  # type: ignore[attr-defined]
+        passes = min(layout.n_columns, math.ceil(1 / self.params.fraction))
         return torch.arange(layout.n_columns, device=device) % passes
 
     def proxy_score(self, encoder: nn.Module, head: nn.Module, batch: Batch) -> torch.Tensor:
@@ -163,7 +163,7 @@ class CorruptedCellsParams(Params):
 
 
 @TASKS.register("tabular.corrupted_cells")
-class CorruptedCellsTask(CellTask):
+class CorruptedCellsTask(CellTask[CorruptedCellsParams]):
     """Replace random cells with the same column's cell from other rows; predict which (score: mean predicted corruption)."""
 
     Params = CorruptedCellsParams
@@ -182,7 +182,7 @@ class CorruptedCellsTask(CellTask):
         """
         layout, rows = self.layout, x.shape[0]
         values, missing = layout.cells(x)
-        replace = torch.rand(values.shape, generator=generator, device=x.device) < self.params.fraction  # type: ignore[attr-defined]
+        replace = torch.rand(values.shape, generator=generator, device=x.device) < self.params.fraction
         # donor row = own row + an offset in [1, B): always another row of the batch
         offsets = torch.randint(1, max(rows, 2), values.shape, generator=generator, device=x.device)
         donors = (torch.arange(rows, device=x.device)[:, None] + offsets) % rows

@@ -16,6 +16,7 @@ from proxyml.modalities.timeseries.io import read_series, read_sktime_labels
 from proxyml.modality import Modality
 from proxyml.params import Params
 from proxyml.registry import MODALITIES
+from proxyml.sources import scheme_of, without_scheme
 
 
 class SeriesReaderParams(Params):
@@ -37,7 +38,7 @@ class SeriesReaderParams(Params):
 
 
 @MODALITIES.register("timeseries")
-class TimeSeriesModality(Modality):
+class TimeSeriesModality(Modality[SeriesReaderParams]):
     """Univariate or multivariate series ``(C, L)``."""
 
     ReaderParams = SeriesReaderParams
@@ -47,7 +48,7 @@ class TimeSeriesModality(Modality):
     def read(
         self,
         source: str,
-        params: Params,
+        params: SeriesReaderParams,
         *,
         base_dir: Path | None = None,
         preprocessing: dict[str, Any] | None = None,
@@ -67,11 +68,11 @@ class TimeSeriesModality(Modality):
         return str(folder / "series.npz"), {}
 
     def read_label_source(
-        self, source: str, params: Params, base_dir: Path | None = None, data_source: str | None = None
+        self, source: str, params: SeriesReaderParams, base_dir: Path | None = None, data_source: str | None = None
     ) -> pd.DataFrame | None:
-        if not source.startswith("sktime:"):
+        if scheme_of(source) != "sktime":
             return None
-        return read_sktime_labels(source.removeprefix("sktime:"), split=params.split)  # type: ignore[attr-defined]
+        return read_sktime_labels(without_scheme(source, "sktime"), split=params.split)
 
 
 __all__ = ["TimeSeriesModality", "SeriesReaderParams", "baselines", "encoders", "tasks"]

@@ -19,7 +19,7 @@ class MiniRocketParams(Params):
 
 
 @BASELINES.register("timeseries.minirocket")
-class MiniRocketBaseline(Baseline):
+class MiniRocketBaseline(Baseline[MiniRocketParams]):
     """MiniRocket (Dempster et al., 2021) fitted on the unlabeled pool, via sktime."""
 
     Params = MiniRocketParams
@@ -28,7 +28,7 @@ class MiniRocketBaseline(Baseline):
     def features(self, dataset: SampleSet, positions: np.ndarray, seed: int) -> np.ndarray:
         from sktime.transformations.rocket import MiniRocketMultivariate
 
-        params: MiniRocketParams = self.params  # type: ignore[assignment]
+        params = self.params
         rng = np.random.default_rng(seed)
         fit_size = min(len(dataset), params.max_fit_samples)
         fit_positions = np.sort(rng.choice(len(dataset), size=fit_size, replace=False))

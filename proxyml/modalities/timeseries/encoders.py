@@ -21,7 +21,7 @@ class ConvEncoderParams(Params):
 
 
 @ENCODERS.register("timeseries.conv1d")
-class ConvEncoder1d(Encoder):
+class ConvEncoder1d(Encoder[ConvEncoderParams]):
     """Dilated 1-D convolutions, then mean and max pooling over time, then a linear layer.
 
     Each block doubles the dilation, so ``depth`` blocks see ``(kernel_size - 1) * (2**depth - 1) + 1``

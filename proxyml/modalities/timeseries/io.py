@@ -25,7 +25,6 @@ import importlib.util
 import pickle
 import zipfile
 import zlib
-from collections import Counter
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -36,10 +35,11 @@ import pandas as pd
 import torch
 
 from proxyml.csvfile import delimiter_option, encoding_option
-from proxyml.data import ArraySampleSet, SkippedSample
+from proxyml.data import ArraySampleSet, SkippedSample, repeated_ids
 from proxyml.errors import DataError
 from proxyml.modalities.timeseries import cleaning
 from proxyml.modalities.timeseries.tables import read_table
+from proxyml.sources import resolve_path, scheme_of, without_scheme
 
 SPLITS = ("all", "train", "test")
 LENGTH_POLICIES = ("pad", "crop")
@@ -191,8 +191,8 @@ def read_series(
             f"(the encoder and the MiniRocket baseline need it). Got {length} instead."
         )
     length, length_policy, normalize = _stored_choices(preprocessing, length, length_policy, normalize)
-    if source.startswith("sktime:"):
-        name = bundled_name(source.removeprefix("sktime:"))
+    if scheme_of(source) == "sktime":
+        name = bundled_name(without_scheme(source, "sktime"))
         origin = f"sktime:{name}"
         series: np.ndarray | list[np.ndarray]
         series, ids = _read_bundled(name, split)
@@ -240,7 +240,7 @@ def read_sktime_labels(name: str, split: str = "all") -> pd.DataFrame:
         for the regression sets Covid3Month and Tecator, the target as a string).
     """
     _check_choice("split", split, SPLITS)
-    name = bundled_name(name.removeprefix("sktime:"))
+    name = bundled_name(without_scheme(name, "sktime"))
     frames = []
     for part in _parts(split):
         _, labels = _load_bundled_part(name, part)
@@ -304,9 +304,7 @@ def _stored_choices(
 
 
 def _resolve(source: str, base_dir: str | Path | None) -> Path:
-    path = Path(source).expanduser()
-    if not path.is_absolute() and base_dir is not None:
-        path = Path(base_dir).expanduser() / path
+    path = resolve_path(source, base_dir)
     where = f" (relative paths are resolved against {base_dir})" if base_dir is not None else ""
     if path.is_dir():
         inside = sorted(p.name for p in path.iterdir() if p.suffix.lower() in SUPPORTED_EXTENSIONS)
@@ -421,7 +419,7 @@ def _read_npz(path: Path) -> tuple[np.ndarray, list[str]]:
         return array, [str(i) for i in range(len(array))]
     if len(ids) != len(array):
         raise DataError(f"{path}: 'ids' has {len(ids)} entries but 'X' has {len(array)} series.")
-    duplicates = sorted(i for i, count in Counter(ids).items() if count > 1)
+    duplicates = sorted(repeated_ids(ids))
     if duplicates:
         raise DataError(f"{path}: 'ids' repeats {len(duplicates)} ids, e.g. {duplicates[:5]}.")
     return array, ids

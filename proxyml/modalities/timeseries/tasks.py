@@ -30,7 +30,7 @@ class NextStepParams(Params):
 
 
 @TASKS.register("timeseries.next_step")
-class NextStepTask(ReconstructionTask):
+class NextStepTask(ReconstructionTask[NextStepParams]):
     """Forecast the next `horizon` steps from the steps before them (score: forecast error)."""
 
     Params = NextStepParams
@@ -40,10 +40,10 @@ class NextStepTask(ReconstructionTask):
     )
 
     def uses_randomness(self) -> bool:
-        return self.params.min_context < 1.0  # type: ignore[attr-defined]
+        return self.params.min_context < 1.0
 
     def check_spec(self, spec: dict[str, Any]) -> None:
-        length, horizon = int(spec["length"]), self.params.horizon  # type: ignore[attr-defined]
+        length, horizon = int(spec["length"]), self.params.horizon
         if length - horizon < MIN_CONTEXT:
             raise DataError(
                 f"task.params.horizon: {horizon} leaves {length - horizon} steps of context in "
@@ -57,18 +57,18 @@ class NextStepTask(ReconstructionTask):
         One cut point per batch (so the batch stays rectangular); fixed at ``L - horizon``
         when ``generator`` is None.
         """
-        horizon = self.params.horizon  # type: ignore[attr-defined]
+        horizon = self.params.horizon
         latest = x.shape[-1] - horizon
         if generator is None:
             cut = latest
         else:
-            earliest = max(MIN_CONTEXT, math.ceil(self.params.min_context * latest))  # type: ignore[attr-defined]
+            earliest = max(MIN_CONTEXT, math.ceil(self.params.min_context * latest))
             earliest = min(earliest, latest)
             cut = int(torch.randint(earliest, latest + 1, (1,), generator=generator, device=generator.device))
         return x[..., :cut], x[..., cut : cut + horizon]
 
     def build_head(self, embed_dim: int, spec: dict[str, Any]) -> nn.Module:
-        channels, horizon = int(spec["channels"]), self.params.horizon  # type: ignore[attr-defined]
+        channels, horizon = int(spec["channels"]), self.params.horizon
         return nn.Sequential(nn.Linear(embed_dim, channels * horizon), nn.Unflatten(-1, (channels, horizon)))
 
     @classmethod
@@ -95,7 +95,7 @@ class SegmentOrderParams(Params):
 
 
 @TASKS.register("timeseries.segment_order")
-class SegmentOrderTask(ClassificationTask):
+class SegmentOrderTask(ClassificationTask[SegmentOrderParams]):
     """Cut into k segments, shuffle by one of a fixed set of orders, predict which (score: P(original order))."""
 
     Params = SegmentOrderParams
@@ -107,8 +107,8 @@ class SegmentOrderTask(ClassificationTask):
         self.orders = self._choose_orders()
 
     def _choose_orders(self) -> list[tuple[int, ...]]:
-        k = self.params.segments  # type: ignore[attr-defined]
-        wanted = self.params.permutations or min(math.factorial(k), 24)  # type: ignore[attr-defined]
+        k = self.params.segments
+        wanted = self.params.permutations or min(math.factorial(k), 24)
         everything = list(itertools.permutations(range(k)))
         identity, others = everything[0], everything[1:]
         # a fixed (seeded) choice: the same task parameters always mean the same classes
@@ -120,13 +120,13 @@ class SegmentOrderTask(ClassificationTask):
         return len(self.orders)
 
     def check_spec(self, spec: dict[str, Any]) -> None:
-        k = self.params.segments  # type: ignore[attr-defined]
+        k = self.params.segments
         if int(spec["length"]) < 2 * k:
             raise DataError(f"task.params.segments: {k} segments need series of at least {2 * k} steps")
 
     def _order_index(self, length: int, device: torch.device) -> torch.Tensor:
         """``(num_classes, length)`` time indices that put the segments in each order."""
-        pieces = torch.tensor_split(torch.arange(length, device=device), self.params.segments)  # type: ignore[attr-defined]
+        pieces = torch.tensor_split(torch.arange(length, device=device), self.params.segments)
         return torch.stack([torch.cat([pieces[j] for j in order]) for order in self.orders])
 
     def perturb(self, x: torch.Tensor, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
