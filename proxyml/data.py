@@ -68,6 +68,9 @@ class SampleSet(Dataset):
     """Samples are decoded from files when loaded: worth DataLoader worker processes."""
     decode_errors: tuple[type[BaseException], ...] = (DataError, OSError, ValueError, EOFError)
     """What :meth:`load` raises for a sample it cannot decode (the sample is skipped, not the run)."""
+    lengths: np.ndarray | None = None
+    """A variable-length set's sample lengths, when the reader knows them without decoding (file
+    headers): training then batches samples of similar length (``trainer.bucket_by_length``)."""
 
     def __init__(
         self,
@@ -238,6 +241,8 @@ class SubsetSampleSet(SampleSet):
         self.base, self.keep = base, np.asarray(keep, dtype=np.int64)
         self.modality, self.variable_length, self.file_backed = base.modality, base.variable_length, base.file_backed
         self.decode_errors = base.decode_errors
+        if base.lengths is not None:
+            self.lengths = np.asarray(base.lengths)[self.keep]
         if hasattr(base, "preprocessing"):
             self.preprocessing = base.preprocessing
 

@@ -109,6 +109,9 @@ class TrainerSection(Section):
     num_workers: int | Literal["auto"] = Field(
         "auto", description="DataLoader worker processes; auto: none for in-memory data, one per spare core "
         "(at most 4) for data decoded from files")
+    bucket_by_length: bool | Literal["auto"] = Field(
+        "auto", description="batch variable-length samples of similar length together (less padding); auto: "
+        "when the data knows its samples' lengths and one process trains")
     predict_batch_size: int | None = Field(None, ge=1, description="batch size for embedding and scoring "
                                            "(default: 4 x batch_size)")
     deterministic: bool | None = Field(None, description="default: True on CPU, False on GPUs")

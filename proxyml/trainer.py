@@ -224,6 +224,37 @@ class EpochSeededSampler(Sampler[int]):
         return self.size
 
 
+class LengthBucketSampler(Sampler[list[int]]):
+    """Batches of samples of similar length, so that little of a padded batch is padding.
+
+    Each epoch (seeded, like :class:`EpochSeededSampler`): a fresh permutation, cut into pools
+    of ``pool`` batches; within a pool the samples are sorted by length and cut into batches;
+    the batches of all pools are then shuffled. Every sample appears once per epoch.
+    """
+
+    def __init__(self, lengths: Sequence[int] | np.ndarray, batch_size: int, seed: int, pool: int = 50) -> None:
+        self.lengths, self.batch_size, self.seed, self.pool = np.asarray(lengths), batch_size, seed, pool
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __iter__(self) -> Iterator[list[int]]:
+        rng = np.random.default_rng([self.seed, self.epoch, 3])
+        order = rng.permutation(len(self.lengths))
+        span = self.batch_size * self.pool
+        batches = []
+        for start in range(0, len(order), span):
+            chunk = order[start:start + span]
+            chunk = chunk[np.argsort(self.lengths[chunk], kind="stable")]
+            batches += [chunk[i:i + self.batch_size].tolist() for i in range(0, len(chunk), self.batch_size)]
+        for i in rng.permutation(len(batches)):
+            yield batches[i]
+
+    def __len__(self) -> int:
+        return -(-len(self.lengths) // self.batch_size)
+
+
 class PretextModule(pl.LightningModule):
     """An encoder and one head per pretext task, trained on the tasks' weighted summed loss.
 
@@ -545,6 +576,18 @@ class Trainer:
             return 0
         return max(1, min(4, (os.cpu_count() or 1) - 1))
 
+    def bucketing(self, dataset: SampleSet) -> bool:
+        """``trainer.bucket_by_length``; ``auto``: on for a variable-length set that knows its
+        samples' lengths (``dataset.lengths``), when one process trains."""
+        setting = self.config.bucket_by_length
+        knows = dataset.variable_length and getattr(dataset, "lengths", None) is not None
+        if setting is True and not knows:
+            raise RecipeError("trainer.bucket_by_length: true needs a variable-length data set that knows its "
+                              "samples' lengths when it is read; this one does not (use auto or false)")
+        one_process = self.config.strategy == "auto" and self.config.devices in ("auto", 1, "1") \
+            and self.config.num_nodes == 1
+        return bool(knows and (setting is True or (setting == "auto" and one_process)))
+
     def threads(self, dataset: SampleSet) -> int:
         """``trainer.threads``; ``auto``: see :func:`auto_threads` (chosen with :meth:`num_workers`)."""
         threads = self.config.threads
@@ -553,12 +596,15 @@ class Trainer:
     def _loader(self, dataset: SampleSet, indices: np.ndarray, *, shuffle: bool,
                 batch_size: int | None = None) -> DataLoader:
         subset = Subset(dataset, indices.tolist())
-        sampler = EpochSeededSampler(len(subset), self.seed) if shuffle else None
         workers = self.num_workers(dataset)
+        batching: dict[str, Any] = {"batch_size": batch_size or self.config.batch_size,
+                                    "sampler": EpochSeededSampler(len(subset), self.seed) if shuffle else None}
+        if shuffle and self.bucketing(dataset):
+            lengths = np.asarray(dataset.lengths)[indices]  # type: ignore[attr-defined]
+            batching = {"batch_sampler": LengthBucketSampler(lengths, self.config.batch_size, self.seed)}
         return DataLoader(
             subset,
-            batch_size=batch_size or self.config.batch_size,
-            sampler=sampler,
+            **batching,
             collate_fn=dataset.collate,
             num_workers=workers,
             persistent_workers=workers > 0,

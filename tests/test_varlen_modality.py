@@ -113,3 +113,34 @@ def test_num_workers_auto_uses_workers_for_files_only(calls, tmp_path) -> None:
                                                    "task": {"name": "timeseries.next_step"}}))
     assert trainer.num_workers(in_memory.dataset) == 0
     assert json.dumps(recipe.resolved()["trainer"]["num_workers"]) == '"auto"'
+
+
+def test_length_buckets_cover_every_sample_once_and_cut_the_padding(calls, tmp_path) -> None:
+    from proxyml.trainer import LengthBucketSampler
+
+    recipe = recipe_from_dict(_recipe(calls, tmp_path))
+    dataset = pipeline.prepare(recipe).dataset
+    lengths = np.asarray(dataset.lengths)
+    sampler = LengthBucketSampler(lengths, batch_size=8, seed=0)
+    first = list(sampler)
+    assert sorted(i for batch in first for i in batch) == list(range(len(dataset))) and len(first) == len(sampler)
+    assert list(sampler) == first  # seeded per epoch
+    sampler.set_epoch(1)
+    assert list(sampler) != first
+
+    def padding(batches: list[list[int]]) -> float:
+        return sum(int(lengths[b].max()) * len(b) - int(lengths[b].sum()) for b in batches) / lengths.sum()
+
+    shuffled = np.random.default_rng(0).permutation(len(dataset))
+    plain = [shuffled[i:i + 8].tolist() for i in range(0, len(shuffled), 8)]
+    assert padding(first) < 0.5 * padding(plain)
+
+
+def test_bucketing_is_refused_for_data_that_does_not_know_its_lengths(tmp_path) -> None:
+    from proxyml.trainer import Trainer
+
+    recipe = recipe_from_dict({"name": "g", "data": {"source": "sktime:GunPoint"}, "task": {"name": "timeseries.next_step"},
+                               "trainer": {"bucket_by_length": True}})
+    dataset = pipeline.prepare(recipe).dataset
+    with pytest.raises(RecipeError, match="trainer.bucket_by_length: true needs a variable-length data set"):
+        Trainer(recipe.trainer, tmp_path, seed=0).bucketing(dataset)

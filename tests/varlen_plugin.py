@@ -36,9 +36,10 @@ class NpyFiles(SampleSet):
     variable_length = True
     file_backed = True
 
-    def __init__(self, files: list[Path], **kwargs: Any) -> None:
+    def __init__(self, files: list[Path], lengths: list[int] | None = None, **kwargs: Any) -> None:
         super().__init__([f.stem for f in files], **kwargs)
         self.files = files
+        self.lengths = None if lengths is None else np.asarray(lengths)
 
     def sample_source(self, index: int) -> str:
         return str(self.files[index])
@@ -70,7 +71,7 @@ class VarLenModality(Modality):
         folder = Path(source) if base_dir is None or Path(source).is_absolute() else base_dir / source
         if not folder.is_dir():
             raise DataError(f"data.source: {folder} is not a folder of .npy files")
-        files, skipped = [], []
+        files, lengths, skipped = [], [], []
         for path in sorted(folder.glob("*.npy")):
             try:  # the header only: a damaged body is found when the sample is decoded
                 with open(path, "rb") as handle:
@@ -81,6 +82,7 @@ class VarLenModality(Modality):
                 if len(shape) != 1 or shape[0] < 4:
                     raise ValueError(f"expected one series of at least 4 values, got shape {shape}")
                 files.append(path)
+                lengths.append(int(shape[0]))
             except (ValueError, OSError, EOFError) as exc:
                 skipped.append(SkippedSample(path.stem, str(path), f"not a readable .npy ({exc})"))
         metadata_file = folder / params.metadata  # type: ignore[attr-defined]
@@ -88,7 +90,7 @@ class VarLenModality(Modality):
         if metadata_file.is_file():
             metadata = pd.read_csv(metadata_file, dtype={"id": str}).set_index("id")
             metadata = metadata.drop(columns=[c for c in label_columns if c in metadata.columns])
-        return NpyFiles(files, spec={"channels": 1}, source=str(folder), metadata=metadata, skipped=skipped,
+        return NpyFiles(files, lengths, spec={"channels": 1}, source=str(folder), metadata=metadata, skipped=skipped,
                         notes=[f"Listed {len(files)} .npy files in {folder.name}; each is decoded when used."])
 
 
