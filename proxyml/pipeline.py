@@ -366,16 +366,17 @@ def _run(recipe: Recipe, *, resume: bool, callbacks: list[pl.Callback] | None) -
     models, fits = _train_all(recipe, prepared, resume=resume, callbacks=callbacks)
     timings["train"] = sum(fit.seconds for fit in fits)
     out = recipe.output_dir
-    if fits[0].global_rank != 0:  # embedding, evaluation and the report happen once, on rank 0
-        return RunResult(out, {}, fits[0])
     trainer = Trainer(recipe.trainer, out, seed=recipe.seed)
     tick = time.perf_counter()
     outputs: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     failed: dict[int, str] = {}
+    sharded = fits[0].world_size > 1  # every process embeds its shard; rank 0 gets them all
     for plan, module in models:
-        predicted = trainer.predict(module, prepared.dataset)
+        predicted = trainer.predict(module, prepared.dataset, sharded=sharded)
         outputs[plan.method] = (predicted.embeddings, predicted.scores)
         failed.update(predicted.failed)
+    if fits[0].global_rank != 0:  # writing, evaluation and the report happen once, on rank 0
+        return RunResult(out, {}, fits[0])
     if failed:  # files that broke after they were listed: skipped from here on, and said so
         prepared = prepared.without(failed)
         outputs = {method: _drop_rows(value, failed) for method, value in outputs.items()}
@@ -409,6 +410,7 @@ def _run(recipe: Recipe, *, resume: bool, callbacks: list[pl.Callback] | None) -
     add_supervised(report, recipe, prepared, checkpoints, timings)
     report["training"] = fits[0].summary() if len(fits) == 1 else {
         plan.key: fit.summary() for (plan, _), fit in zip(models, fits, strict=True)}
+    report["prediction"] = {"processes": predicted.processes, "batch_size": predicted.batch_size}
     report["timings"] = {k: round(v, 3) for k, v in timings.items()}
     if prepared.labels is not None:
         report["verdict"] = build_verdict(report, confidence=recipe.evaluate.confidence, seeds=recipe.evaluate.seeds)

@@ -469,6 +469,7 @@ class FitResult:
     history: list[dict[str, float]] = field(default_factory=list)
     stopped_early: bool = False
     global_rank: int = 0
+    world_size: int = 1
     threads: int | None = None  # torch threads used while training
     num_workers: int | None = None  # DataLoader worker processes
 
@@ -694,14 +695,19 @@ class Trainer:
             history=history.rows,
             stopped_early=bool(early is not None and early.stopped_epoch > 0),
             global_rank=trainer.global_rank,
+            world_size=trainer.world_size,
             threads=threads,
             num_workers=self.num_workers(dataset),
         )
 
-    def predict(self, module: PretextModule, dataset: SampleSet) -> Prediction:
+    def predict(self, module: PretextModule, dataset: SampleSet, *, sharded: bool = False) -> Prediction:
         """Embeddings ``(n, embed_dim)`` and proxy scores ``(n,)`` of every sample, in order.
 
-        Runs Lightning's predict loop on one device of the configured accelerator, with
+        ``sharded`` (called on every process of a multi-process strategy, after training):
+        each process predicts its shard (Lightning's distributed sampler) under the configured
+        strategy, writes it to the run folder, and every process returns the whole, gathered by
+        sample position. Otherwise it runs Lightning's predict loop on one device of the
+        configured accelerator. Either way it uses
         ``trainer.predict_batch_size``; each batch's outputs go straight into preallocated
         arrays (nothing is gathered in a list). A sample that fails to decode gets NaN and is
         listed in ``Prediction.failed``. Torch and BLAS use ``trainer.threads`` threads; of
@@ -709,7 +715,7 @@ class Trainer:
         """
         devices = self.config.devices
         one = [devices[0]] if isinstance(devices, list) and devices else 1  # the device the user picked
-        common = self._common() | {"devices": one, "strategy": "auto", "num_nodes": 1}
+        common = self._common() if sharded else self._common() | {"devices": one, "strategy": "auto", "num_nodes": 1}
         common |= {k: v for k, v in self.config.lightning.items() if k in PREDICT_LIGHTNING_ARGUMENTS}
         writer = _ArrayWriter(len(dataset), module.encoder.embed_dim, len(module.tasks))
         trainer = pl.Trainer(**common, logger=False, enable_checkpointing=False, callbacks=[writer])
@@ -718,10 +724,35 @@ class Trainer:
         with limited_threads(self.threads(dataset)):
             trainer.predict(module, self._loader(dataset, np.arange(len(dataset)), shuffle=False,
                                                  batch_size=batch_size), return_predictions=False)
+        if sharded and trainer.world_size > 1:
+            self._gather(trainer, writer, module)
         missing = np.flatnonzero(~writer.filled)
         failed = {int(i): module.decode_failures.get(int(i), "produced no output") for i in missing}
         scores = writer.scores[:, 0] if list(module.tasks) == [""] else writer.scores
-        return Prediction(writer.embeddings, scores, failed, [k for k in module.tasks if k])
+        return Prediction(writer.embeddings, scores, failed, [k for k in module.tasks if k],
+                          processes=trainer.world_size, batch_size=batch_size)
+
+
+    def _gather(self, trainer: pl.Trainer, writer: _ArrayWriter, module: PretextModule) -> None:
+        """Every process's shard into ``writer``, through files in the run folder."""
+        folder = self.output_dir / "predict_shards"
+        folder.mkdir(parents=True, exist_ok=True)
+        mine = folder / f"rank{trainer.global_rank}.npz"
+        failures = np.array(list(module.decode_failures.items()), dtype=object).reshape(-1, 2)
+        np.savez(mine, embeddings=writer.embeddings, scores=writer.scores, filled=writer.filled,
+                 failed_index=failures[:, 0].astype(np.int64), failed_reason=failures[:, 1].astype(str))
+        trainer.strategy.barrier("proxyml_predict_written")
+        for rank in range(trainer.world_size):
+            with np.load(folder / f"rank{rank}.npz", allow_pickle=False) as shard:
+                rows = shard["filled"] & ~writer.filled
+                writer.embeddings[rows], writer.scores[rows] = shard["embeddings"][rows], shard["scores"][rows]
+                writer.filled |= shard["filled"]
+                module.decode_failures.update(zip(shard["failed_index"].tolist(), shard["failed_reason"].tolist(),
+                                                  strict=True))
+        trainer.strategy.barrier("proxyml_predict_read")
+        mine.unlink()
+        if trainer.global_rank == 0:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 @dataclass
@@ -732,6 +763,8 @@ class Prediction:
     scores: np.ndarray  # (n,) for one task, (n, n_tasks) for a multitask module
     failed: dict[int, str] = field(default_factory=dict)  # position -> reason
     keys: list[str] = field(default_factory=list)  # a multitask module's task keys, the columns of scores
+    processes: int = 1  # how many processes predicted a shard each
+    batch_size: int = 0
 
     def without_failed(self, dataset: SampleSet) -> tuple[SampleSet, np.ndarray, np.ndarray]:
         """The data set less the samples that failed (listed in its ``skipped``), and their rows."""

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import yaml
 from conftest import tiny_recipe_dict
 
@@ -24,4 +25,8 @@ def test_a_ddp_run_on_two_cpu_processes_writes_one_report_twice_into_numbered_fo
         assert result.stdout.count("report: ") == 1 and f"{tmp_path / folder}/report.html" in result.stdout
         report = json.loads((tmp_path / folder / "report.json").read_text())
         assert report["training"]["epochs"] == 2 and report["labels"]["n_labelled"] == 20
+        assert report["prediction"]["processes"] == 2  # each process embedded a shard, gathered by position
+        embeddings = pd.read_parquet(tmp_path / folder / "embeddings.parquet")
+        assert len(embeddings) == 60 and embeddings.drop(columns="id").notna().all().all()
+        assert not (tmp_path / folder / "predict_shards").exists()
     assert sorted(p.name for p in tmp_path.iterdir() if p.is_dir()) == ["run", "run-2"]
