@@ -357,8 +357,6 @@ def run(recipe: Recipe, *, resume: bool = False, overwrite: bool = False,
 
 
 def _run(recipe: Recipe, *, resume: bool, callbacks: list[pl.Callback] | None) -> RunResult:
-    from proxyml.evaluation import build_verdict, write_report
-
     timings: dict[str, float] = {}
     start = time.perf_counter()
     prepared = prepare(recipe)
@@ -411,15 +409,25 @@ def _run(recipe: Recipe, *, resume: bool, callbacks: list[pl.Callback] | None) -
     report["training"] = fits[0].summary() if len(fits) == 1 else {
         plan.key: fit.summary() for (plan, _), fit in zip(models, fits, strict=True)}
     report["prediction"] = {"processes": predicted.processes, "batch_size": predicted.batch_size}
-    report["timings"] = {k: round(v, 3) for k, v in timings.items()}
-    if prepared.labels is not None:
-        report["verdict"] = build_verdict(report, confidence=recipe.evaluate.confidence, seeds=recipe.evaluate.seeds)
-        add_supervised_statement(report)
-    first = next(iter(scores.values()))
-    paths = write_report(report, out, scores=labelled_rows(first, dataset, prepared.labels),
-                         y=prepared.labels.y if prepared.labels else None)
-    log.debug("report: %s", paths["html"])
+    finish_report(report, out, recipe.evaluate, timings, next(iter(scores.values())), dataset, prepared.labels)
     return RunResult(out, report, fits[0])
+
+
+def finish_report(report: dict[str, Any], out: Path, ev: EvaluateSection, timings: dict[str, float],
+                  scores: np.ndarray | None, dataset: SampleSet, labels: Labels | None) -> dict[str, Any]:
+    """The last steps every report takes, wherever it was assembled (``run``, ``evaluate`` of a
+    run folder or of files): the timings, the verdict, then ``report.json`` and ``report.html``
+    in ``out`` (``scores``: the first proxy score over the data set, for the histogram)."""
+    from proxyml.evaluation import build_verdict, write_report
+
+    report["timings"] = {k: round(v, 3) for k, v in timings.items()}
+    if labels is not None:
+        report["verdict"] = build_verdict(report, confidence=ev.confidence, seeds=ev.seeds)
+        add_supervised_statement(report)
+    paths = write_report(report, out, scores=None if scores is None else labelled_rows(scores, dataset, labels),
+                         y=labels.y if labels is not None else None)
+    log.debug("report: %s", paths["html"])
+    return report
 
 
 def _drop_rows(value: tuple[np.ndarray, np.ndarray], failed: dict[int, str]) -> tuple[np.ndarray, np.ndarray]:

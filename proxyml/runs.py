@@ -13,7 +13,7 @@ import pandas as pd
 import torch
 import yaml
 
-from proxyml.data import SampleSet, id_text, labelled_rows
+from proxyml.data import SampleSet, id_text
 from proxyml.errors import DataError, RecipeError
 from proxyml.modality import get_modality
 from proxyml.recipe import EvaluateSection, LabelsSection, Recipe, apply_overrides, recipe_from_dict
@@ -182,11 +182,10 @@ def evaluate(run_dir: str | Path, overrides: Sequence[str] = (), out: str | Path
     ``evaluate.*`` (budgets, repeats, baselines) without retraining. The report goes to ``out``
     (``report.json`` and ``report.html``), by default the run folder, replacing its report.
     """
-    from proxyml.evaluation import build_verdict, write_report
     from proxyml.pipeline import (
         add_supervised,
-        add_supervised_statement,
         evaluate_run,
+        finish_report,
         model_plans,
         prepare,
         score_columns,
@@ -234,12 +233,8 @@ def evaluate(run_dir: str | Path, overrides: Sequence[str] = (), out: str | Path
     previous = run_dir / "report.json"
     if previous.is_file():  # the training did not change: keep its record
         report["training"] = json.loads(previous.read_text()).get("training")
-    report["timings"] = {k: round(v, 3) for k, v in timings.items()}
-    report["verdict"] = build_verdict(report, confidence=recipe.evaluate.confidence, seeds=recipe.evaluate.seeds)
-    add_supervised_statement(report)
-    write_report(report, target, scores=labelled_rows(next(iter(by_key.values())), prepared.dataset, prepared.labels),
-                 y=prepared.labels.y if prepared.labels else None)
-    return report
+    return finish_report(report, target, recipe.evaluate, timings, next(iter(by_key.values())), prepared.dataset,
+                         prepared.labels)
 
 
 def _read_features(run_dir: Path, recipe: Recipe, ids: list[str]) -> dict[str, np.ndarray]:
@@ -298,9 +293,9 @@ def evaluate_files(
     probes compare nothing but the embeddings themselves (``random_init`` and the modality's
     baseline need a run folder: use :func:`evaluate`).
     """
-    from proxyml.evaluation import build_verdict, check_binary_labels, resolve_budgets, write_report
+    from proxyml.evaluation import check_binary_labels, resolve_budgets
     from proxyml.labels import load_labels
-    from proxyml.pipeline import evaluate_labelled
+    from proxyml.pipeline import evaluate_labelled, finish_report
 
     if embeddings is None and scores is None:
         raise DataError("evaluate: give --embeddings, --scores or both (or a run folder)")
@@ -315,12 +310,10 @@ def evaluate_files(
     budgets, budget_notes = resolve_budgets(label_set.y, ev.label_budgets) if features else ([], [])
     report: dict[str, Any] = {"name": name, "data": dataset.summary(), "skipped": [],
                               "budgets_notes": budget_notes}
-    report.update(evaluate_labelled(dataset, label_set, budgets, features, score_values, ev, seed=seed))
-    report["verdict"] = build_verdict(report, confidence=ev.confidence)
-    out = Path(out)
-    write_report(report, out, scores=labelled_rows(score_values, dataset, label_set) if score_values is not None
-                 else None, y=label_set.y)
-    return report
+    timings: dict[str, float] = {}
+    report.update(evaluate_labelled(dataset, label_set, budgets, features, score_values, ev, seed=seed,
+                                    timings=timings))
+    return finish_report(report, Path(out), ev, timings, score_values, dataset, label_set)
 
 
 def _table_ids(path: Path) -> list[str]:
