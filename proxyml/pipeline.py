@@ -43,7 +43,7 @@ from proxyml.encoders import create_encoder
 from proxyml.errors import DataError, RecipeError
 from proxyml.labels import load_labels
 from proxyml.modality import create_baseline, get_modality
-from proxyml.recipe import Component, EvaluateSection, Recipe, TaskEntry
+from proxyml.recipe import Component, EvaluateSection, Recipe, TaskEntry, TrainerSection
 from proxyml.registry import TASKS
 from proxyml.tasks import create_task
 from proxyml.trainer import FitResult, PretextModule, Trainer
@@ -165,6 +165,9 @@ def model_plans(recipe: Recipe, out: Path | None = None) -> list[ModelPlan]:
 
 
 RESUME_MUST_MATCH = ("seed", "data", "task", "tasks", "tasks_training", "encoder")
+# trainer settings that change the weights a run ends with (max_epochs, devices, threads... may change)
+RESUME_MUST_MATCH_TRAINER = ("batch_size", "learning_rate", "weight_decay", "val_fraction", "optimizer", "schedule",
+                             "warmup_epochs", "gradient_clip_val", "lightning", "bucket_by_length")
 FINGERPRINT_FILE = "data_fingerprint.json"
 
 
@@ -179,12 +182,22 @@ def preflight(recipe: Recipe, *, resume: bool) -> None:
         raise FileNotFoundError(f"--resume: no checkpoint to resume from in {recipe.output_dir} "
                                 "(no run was started there)")
     saved, new = yaml.safe_load(saved_file.read_text()), recipe.resolved()
-    changed = [key for key in RESUME_MUST_MATCH if saved.get(key) != new.get(key)]
+    defaults = {"tasks": None, "tasks_training": "separate"}  # what runs saved before these keys existed meant
+    changed = [key for key in RESUME_MUST_MATCH if saved.get(key, defaults.get(key)) != new.get(key)]
+    trainer_defaults = TrainerSection().model_dump(mode="json")
+    saved_trainer = {**trainer_defaults, **(saved.get("trainer") or {})}
+    changed += [f"trainer.{key}" for key in RESUME_MUST_MATCH_TRAINER if saved_trainer.get(key) != new["trainer"].get(key)]
     if changed:
-        details = "; ".join(f"{key}: {saved.get(key)} -> {new.get(key)}" for key in changed)
+        def value(key: str, data: dict[str, Any]) -> Any:
+            if key.startswith("trainer."):
+                return (saved_trainer if data is saved else data["trainer"]).get(key.split(".", 1)[1])
+            return data.get(key, defaults.get(key))
+
+        details = "; ".join(f"{key}: {value(key, saved)} -> {value(key, new)}" for key in changed)
         raise RecipeError(
             f"--resume: the recipe changed {', '.join(changed)} since the run was started ({details}); "
-            "a resumed run must train the same model on the same data (trainer.max_epochs may change). "
+            "a resumed run must train the same model on the same data with the same training settings "
+            "(trainer.max_epochs, devices and threads may change). "
             "Start a new run without --resume, or give it another output.dir."
         )
     stored = _stored_fingerprint(recipe.output_dir)
@@ -373,17 +386,35 @@ def _run(recipe: Recipe, *, resume: bool, callbacks: list[pl.Callback] | None) -
         predicted = trainer.predict(module, prepared.dataset, sharded=sharded)
         outputs[plan.method] = (predicted.embeddings, predicted.scores)
         failed.update(predicted.failed)
+    timings["embed_and_score"] = time.perf_counter() - tick
+    seed_outputs = []
+    for k in range(1, recipe.evaluate.seeds):  # the same proxy, pretrained again with another seed (on every rank)
+        tick = time.perf_counter()
+        other = seed_recipe(recipe, k)
+        models_k, _ = _train_all(other, prepared, resume=resume, callbacks=callbacks, fresh_if_missing=True)
+        outputs_k = {}
+        for plan, module in models_k:
+            predicted = trainer.predict(module, prepared.dataset, sharded=sharded)
+            outputs_k[plan.method] = (predicted.embeddings, predicted.scores)
+            failed.update(predicted.failed)
+        seed_outputs.append((other, outputs_k))
+        timings[f"seed_{k}"] = time.perf_counter() - tick
     if fits[0].global_rank != 0:  # writing, evaluation and the report happen once, on rank 0
         return RunResult(out, {}, fits[0])
     if failed:  # files that broke after they were listed: skipped from here on, and said so
         prepared = prepared.without(failed)
         outputs = {method: _drop_rows(value, failed) for method, value in outputs.items()}
+        seed_outputs = [(other, {m: _drop_rows(v, failed) for m, v in out_k.items()}) for other, out_k in seed_outputs]
         write_skipped(out, prepared.dataset)
     dataset = prepared.dataset
     combined = combine_outputs(recipe, outputs)
     write_outputs(recipe, out, dataset.ids, combined)
     features, scores = combined.features, combined.scores_by_key()
-    timings["embed_and_score"] = time.perf_counter() - tick
+    seed_features = []
+    for other, outputs_k in seed_outputs:
+        combined_k = combine_outputs(other, outputs_k)
+        write_outputs(other, other.output_dir, dataset.ids, combined_k)
+        seed_features.append(combined_k.features)
     baseline_scores: dict[str, dict[str, np.ndarray]] = {}
     labelled_features: dict[str, np.ndarray] = {}
     if recipe.evaluate.random_init and prepared.labels is not None:
@@ -391,17 +422,6 @@ def _run(recipe: Recipe, *, resume: bool, callbacks: list[pl.Callback] | None) -
         labelled_features["random_init"], baseline_scores["random_init"] = random_init_outputs(
             recipe, prepared, out, trainer)
         timings["random_init"] = time.perf_counter() - tick
-    seed_features = []
-    for k in range(1, recipe.evaluate.seeds):  # the same proxy, pretrained again with another seed
-        tick = time.perf_counter()
-        other = seed_recipe(recipe, k)
-        models_k, _ = _train_all(other, prepared, resume=resume, callbacks=callbacks, fresh_if_missing=True)
-        outputs_k = {plan.method: (p.embeddings, p.scores) for plan, module in models_k
-                     for p in [trainer.predict(module, prepared.dataset)]}
-        combined_k = combine_outputs(other, outputs_k)
-        write_outputs(other, other.output_dir, prepared.dataset.ids, combined_k)
-        seed_features.append(combined_k.features)
-        timings[f"seed_{k}"] = time.perf_counter() - tick
     report = evaluate_run(recipe, prepared, features, scores, timings, baseline_scores, labelled_features,
                           seed_features)
     checkpoints = [(plan, fit.checkpoint) for (plan, _), fit in zip(models, fits, strict=True)]
@@ -501,6 +521,11 @@ def random_init_outputs(recipe: Recipe, prepared: Prepared, out: Path | None, tr
     embeddings = None
     for plan in model_plans(recipe, out):
         predicted = trainer.predict(build_module(recipe, prepared.dataset, plan), labelled)
+        if predicted.failed:
+            lost = [labelled.ids[i] for i in sorted(predicted.failed)]
+            raise DataError(f"{len(lost)} labelled samples could be decoded when the run embedded them but not "
+                            f"for the untrained baseline, e.g. {lost[:5]} ({next(iter(predicted.failed.values()))}); "
+                            "were the files changed during the run? Run again, or set evaluate.random_init: false")
         embeddings = predicted.embeddings if embeddings is None else embeddings  # the same seed: the same encoder
         if predicted.scores.ndim == 1:
             scores[plan.key] = predicted.scores

@@ -25,6 +25,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from proxyml.errors import RecipeError
 
 log = logging.getLogger("proxyml")
@@ -34,7 +36,7 @@ ENV = "PROXYML_RUN_DIR"
 RUN_FILES = ("recipe.yaml", "environment.json", "preprocessing.json", "data_fingerprint.json", "skipped.csv",
              "embeddings.parquet", "proxy_scores.csv", "random_init_embeddings.parquet",
              "random_init_proxy_scores.csv", "report.json", "report.html")
-RUN_FOLDERS = ("checkpoints", "logs", "tasks", "seeds")
+RUN_FOLDERS = ("checkpoints", "logs", "tasks", "seeds", "predict_shards")
 
 
 def _is_child_rank() -> bool:
@@ -111,10 +113,16 @@ def _numbered(base: Path, k: int) -> Path:
 
 def clear_run(folder: Path) -> None:
     """Remove what a run wrote to ``folder`` (and nothing else)."""
+    keys = []
+    try:  # one embeddings_<key>.parquet per task of the earlier run's tasks: list
+        saved = yaml.safe_load((folder / "recipe.yaml").read_text()) or {}
+        keys = [t.get("key") or str(t.get("name", "")).split(".", 1)[-1] for t in saved.get("tasks") or []]
+    except (OSError, yaml.YAMLError, AttributeError):
+        pass
     for name in RUN_FILES:
         (folder / name).unlink(missing_ok=True)
-    for path in folder.glob("embeddings_*.parquet"):  # one per task of a tasks: list
-        path.unlink()
+    for key in keys:
+        (folder / f"embeddings_{key}.parquet").unlink(missing_ok=True)
     for name in RUN_FOLDERS:
         shutil.rmtree(folder / name, ignore_errors=True)
 

@@ -228,11 +228,13 @@ def evaluate(run_dir: str | Path, overrides: Sequence[str] = (), out: str | Path
         seed_features.append(_read_features(folder, recipe, ids))
     report = evaluate_run(recipe, prepared, features, by_key, timings, baseline_scores, labelled_features,
                           seed_features)
-    add_supervised(report, recipe, prepared,
-                   [(plan, run_checkpoint(plan.folder)) for plan in model_plans(recipe, run_dir)], timings)
+    if recipe.evaluate.finetune is not None or recipe.evaluate.multitask is not None:  # they need the models
+        add_supervised(report, recipe, prepared,
+                       [(plan, run_checkpoint(plan.folder)) for plan in model_plans(recipe, run_dir)], timings)
     previous = run_dir / "report.json"
     if previous.is_file():  # the training did not change: keep its record
-        report["training"] = json.loads(previous.read_text()).get("training")
+        earlier = json.loads(previous.read_text())
+        report.update({key: earlier[key] for key in ("training", "prediction") if key in earlier})
     return finish_report(report, target, recipe.evaluate, timings, next(iter(by_key.values())), prepared.dataset,
                          prepared.labels)
 

@@ -766,14 +766,6 @@ class Prediction:
     processes: int = 1  # how many processes predicted a shard each
     batch_size: int = 0
 
-    def without_failed(self, dataset: SampleSet) -> tuple[SampleSet, np.ndarray, np.ndarray]:
-        """The data set less the samples that failed (listed in its ``skipped``), and their rows."""
-        if not self.failed:
-            return dataset, self.embeddings, self.scores
-        keep = np.setdiff1d(np.arange(len(dataset)), np.fromiter(self.failed, dtype=np.int64))
-        reduced = dataset.without(list(self.failed), list(self.failed.values()))
-        return reduced, self.embeddings[keep], self.scores[keep]
-
 
 class _ArrayWriter(pl.callbacks.BasePredictionWriter):
     """Writes each predicted batch into preallocated arrays as it is made."""

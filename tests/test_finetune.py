@@ -56,3 +56,15 @@ def test_seeds_fold_every_pretraining_into_the_proxy_draws(tmp_path) -> None:
     assert again["probes"]["proxyml"]["10"]["aucs"] == proxy["aucs"]
     with pytest.raises(Exception, match="asks for pretraining seed 2"):
         runs.evaluate(tmp_path / "run", ["evaluate.seeds=3"], out=tmp_path / "three")
+
+
+def test_each_tasks_fine_tuning_is_paired_with_its_own_frozen_probe(tmp_path) -> None:
+    recipe = load_recipe("recipes/gunpoint_two_proxies.yaml", [
+        *QUICK, f"output.dir={tmp_path / 'run'}", "evaluate.finetune={repeats: 2, max_epochs: 2}"])
+    report = pipeline.run(recipe).report
+    differences = report["supervised"]["differences"]
+    assert set(differences) == {"finetune:forecast", "finetune:order"}
+    assert set(differences["finetune:forecast"]) == {"scratch", "proxyml:forecast"}
+    notes = " ".join(report["verdict"]["notes"])
+    assert "fine-tuning the pretrained encoder of forecast minus training it from scratch" in notes
+    assert "fine-tuning the pretrained encoder of order" in notes

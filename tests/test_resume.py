@@ -145,3 +145,15 @@ def test_resume_refuses_a_changed_model_and_leaves_the_run_alone(tiny_recipe, tm
     assert (tmp_path / "run" / "recipe.yaml").read_text() == saved
     _, fit, _ = pipeline.train(tiny_recipe("trainer.max_epochs=4"), resume=True)  # more epochs is fine
     assert fit.epochs == 4
+
+
+def test_resume_refuses_training_settings_that_change_the_weights(tiny_recipe, tmp_path) -> None:
+    from proxyml.errors import RecipeError
+
+    recipe = tiny_recipe("trainer.max_epochs=3", labels=None)
+    with pytest.raises(Killed):
+        pipeline.train(recipe, callbacks=[KillAtEpoch(1)])
+    with pytest.raises(RecipeError, match=r"changed trainer.learning_rate .*0.001 -> 0.01"):
+        pipeline.train(tiny_recipe("trainer.max_epochs=3", "trainer.learning_rate=0.01", labels=None), resume=True)
+    _, fit, _ = pipeline.train(tiny_recipe("trainer.max_epochs=4", "trainer.threads=1", labels=None), resume=True)
+    assert fit.epochs == 4
