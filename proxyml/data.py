@@ -99,8 +99,12 @@ class SampleSet(Dataset):
     def __len__(self) -> int:
         return len(self.ids)
 
-    def __getitem__(self, index: int) -> dict[str, Any]:
+    def __getitem__(self, key: int | tuple[int, int]) -> dict[str, Any]:
+        """``{"index", "x"}``; a ``(index, seed)`` key (training) asks for :meth:`load_training`."""
+        index = key[0] if isinstance(key, tuple) else key
         try:
+            if isinstance(key, tuple):
+                return {"index": index, "x": self.load_training(index, np.random.default_rng(key[1]))}
             return {"index": index, "x": self.load(index)}
         except self.decode_errors as exc:
             reason = str(exc) or type(exc).__name__
@@ -109,6 +113,13 @@ class SampleSet(Dataset):
     def load(self, index: int) -> Any:
         """Sample ``index``: a tensor (or a dict of tensors) in the shape :meth:`collate` batches."""
         raise NotImplementedError
+
+    def load_training(self, index: int, rng: np.random.Generator) -> Any:
+        """Sample ``index`` as training sees it (default: :meth:`load`). Override it to show
+        training a random part of a long sample (a window of a call, a clip of a video), drawing
+        only from ``rng``: it is seeded per (run seed, epoch, sample), in whichever DataLoader
+        worker decodes the sample, so reruns and resumed runs see the same parts."""
+        return self.load(index)
 
     def collate(self, samples: list[dict[str, Any]]) -> dict[str, Any]:
         """A batch of ``samples`` (from :meth:`__getitem__`): stacked, or padded with a mask
@@ -248,6 +259,9 @@ class SubsetSampleSet(SampleSet):
 
     def load(self, index: int) -> Any:
         return self.base.load(int(self.keep[index]))
+
+    def load_training(self, index: int, rng: np.random.Generator) -> Any:
+        return self.base.load_training(int(self.keep[index]), rng)
 
     def sample_source(self, index: int) -> str:
         return self.base.sample_source(int(self.keep[index]))

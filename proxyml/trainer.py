@@ -208,23 +208,54 @@ def device_problem(accelerator: str, devices: int | str | list[int]) -> str | No
     return None
 
 
-class EpochSeededSampler(Sampler[int]):
-    """Shuffles with a fresh, seeded order each epoch (Lightning calls :meth:`set_epoch`)."""
+class EpochSeededSampler(Sampler[Any]):
+    """Shuffles with a fresh, seeded order each epoch (Lightning calls :meth:`set_epoch`);
+    ``keyed``: yields ``(position, epoch)`` keys for a :class:`_KeyedSubset`."""
 
-    def __init__(self, size: int, seed: int) -> None:
-        self.size, self.seed, self.epoch = size, seed, 0
+    def __init__(self, size: int, seed: int, *, keyed: bool = False) -> None:
+        self.size, self.seed, self.epoch, self.keyed = size, seed, 0, keyed
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
 
-    def __iter__(self) -> Iterator[int]:
-        return iter(np.random.default_rng([self.seed, self.epoch]).permutation(self.size).tolist())
+    def __iter__(self) -> Iterator[Any]:
+        order = np.random.default_rng([self.seed, self.epoch]).permutation(self.size).tolist()
+        return iter([(i, self.epoch) for i in order] if self.keyed else order)
 
     def __len__(self) -> int:
         return self.size
 
 
-class LengthBucketSampler(Sampler[list[int]]):
+class _InOrder(Sampler[tuple[int, int]]):
+    """``(position, 0)`` keys in order: the held-out batches, the same every epoch."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+
+    def __iter__(self) -> Iterator[tuple[int, int]]:
+        return iter([(i, 0) for i in range(self.size)])
+
+    def __len__(self) -> int:
+        return self.size
+
+
+class _KeyedSubset(torch.utils.data.Dataset):
+    """Positions ``indices`` of a sample set, fetched with a seed per (run seed, stage, epoch,
+    sample) so that :meth:`SampleSet.load_training` draws the same in any worker, on resume too."""
+
+    def __init__(self, dataset: SampleSet, indices: np.ndarray, seed: int, stage: str) -> None:
+        self.dataset, self.indices, self.seed, self.stage = dataset, np.asarray(indices, dtype=np.int64), seed, stage
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def __getitem__(self, key: tuple[int, int]) -> dict[str, Any]:
+        position, epoch = key
+        index = int(self.indices[position])
+        return self.dataset[(index, batch_seed(self.seed, self.stage, epoch, index, 0, 1))]
+
+
+class LengthBucketSampler(Sampler[list[Any]]):
     """Batches of samples of similar length, so that little of a padded batch is padding.
 
     Each epoch (seeded, like :class:`EpochSeededSampler`): a fresh permutation, cut into pools
@@ -232,14 +263,15 @@ class LengthBucketSampler(Sampler[list[int]]):
     the batches of all pools are then shuffled. Every sample appears once per epoch.
     """
 
-    def __init__(self, lengths: Sequence[int] | np.ndarray, batch_size: int, seed: int, pool: int = 50) -> None:
+    def __init__(self, lengths: Sequence[int] | np.ndarray, batch_size: int, seed: int, pool: int = 50, *,
+                 keyed: bool = False) -> None:
         self.lengths, self.batch_size, self.seed, self.pool = np.asarray(lengths), batch_size, seed, pool
-        self.epoch = 0
+        self.epoch, self.keyed = 0, keyed
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
 
-    def __iter__(self) -> Iterator[list[int]]:
+    def __iter__(self) -> Iterator[list[Any]]:
         rng = np.random.default_rng([self.seed, self.epoch, 3])
         order = rng.permutation(len(self.lengths))
         span = self.batch_size * self.pool
@@ -249,7 +281,7 @@ class LengthBucketSampler(Sampler[list[int]]):
             chunk = chunk[np.argsort(self.lengths[chunk], kind="stable")]
             batches += [chunk[i:i + self.batch_size].tolist() for i in range(0, len(chunk), self.batch_size)]
         for i in rng.permutation(len(batches)):
-            yield batches[i]
+            yield [(j, self.epoch) for j in batches[i]] if self.keyed else batches[i]  # keys for a _KeyedSubset
 
     def __len__(self) -> int:
         return -(-len(self.lengths) // self.batch_size)
@@ -595,14 +627,20 @@ class Trainer:
         return int(threads) if threads != "auto" else auto_threads(self.num_workers(dataset))
 
     def _loader(self, dataset: SampleSet, indices: np.ndarray, *, shuffle: bool,
-                batch_size: int | None = None) -> DataLoader:
-        subset = Subset(dataset, indices.tolist())
+                batch_size: int | None = None, stage: str | None = None) -> DataLoader:
+        """Batches of ``dataset`` at ``indices``: shuffled per epoch for training; with a
+        ``stage`` (train/val) each sample is fetched with its own seed (:class:`_KeyedSubset`)."""
         workers = self.num_workers(dataset)
+        subset: Any = Subset(dataset, indices.tolist())
         batching: dict[str, Any] = {"batch_size": batch_size or self.config.batch_size,
-                                    "sampler": EpochSeededSampler(len(subset), self.seed) if shuffle else None}
-        if shuffle and self.bucketing(dataset):
-            lengths = np.asarray(dataset.lengths)[indices]  # type: ignore[attr-defined]
-            batching = {"batch_sampler": LengthBucketSampler(lengths, self.config.batch_size, self.seed)}
+                                    "sampler": EpochSeededSampler(len(indices), self.seed) if shuffle else None}
+        if stage is not None:
+            subset = _KeyedSubset(dataset, indices, self.seed, stage)
+            batching["sampler"] = EpochSeededSampler(len(indices), self.seed, keyed=True) if shuffle else \
+                _InOrder(len(indices))
+            if shuffle and self.bucketing(dataset):
+                lengths = np.asarray(dataset.lengths)[indices]
+                batching = {"batch_sampler": LengthBucketSampler(lengths, self.config.batch_size, self.seed, keyed=True)}
         return DataLoader(
             subset,
             **batching,
@@ -676,8 +714,8 @@ class Trainer:
             with limited_threads(threads):
                 trainer.fit(
                     module,
-                    train_dataloaders=self._loader(dataset, train_idx, shuffle=True),
-                    val_dataloaders=self._loader(dataset, val_idx, shuffle=False) if has_val else None,
+                    train_dataloaders=self._loader(dataset, train_idx, shuffle=True, stage="train"),
+                    val_dataloaders=self._loader(dataset, val_idx, shuffle=False, stage="val") if has_val else None,
                     ckpt_path=ckpt_path,
                 )
         except SystemExit:

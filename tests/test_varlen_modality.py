@@ -144,3 +144,34 @@ def test_bucketing_is_refused_for_data_that_does_not_know_its_lengths(tmp_path) 
     dataset = pipeline.prepare(recipe).dataset
     with pytest.raises(RecipeError, match="trainer.bucket_by_length: true needs a variable-length data set"):
         Trainer(recipe.trainer, tmp_path, seed=0).bucketing(dataset)
+
+
+def test_random_training_windows_in_workers_resume_to_the_same_weights(calls, tmp_path) -> None:
+    import lightning.pytorch as pl
+    import torch
+
+    class Killed(RuntimeError):
+        pass
+
+    class KillAtEpoch2(pl.Callback):
+        def on_train_epoch_start(self, trainer: pl.Trainer, module: pl.LightningModule) -> None:
+            if trainer.current_epoch == 2:
+                raise Killed
+
+    def recipe(name: str):
+        return recipe_from_dict(_recipe(calls, tmp_path, tasks=None, task={"name": "varlen.reverse"}, labels=None,
+                                        data={"source": str(calls[0]), "params": {"window": 16}},
+                                        trainer={"max_epochs": 3, "batch_size": 8, "num_workers": 2,
+                                                 "progress_bar": False},
+                                        output={"dir": str(tmp_path / name)}))
+
+    dataset = pipeline.prepare(recipe("straight")).dataset
+    windows = {tuple(dataset[(5, seed)]["x"].shape) for seed in range(4)}
+    assert windows == {(1, 16)} and not torch.equal(dataset[(5, 0)]["x"], dataset[(5, 1)]["x"])
+    pipeline.train(recipe("straight"))
+    with pytest.raises(Killed):
+        pipeline.train(recipe("killed"), callbacks=[KillAtEpoch2()])
+    pipeline.train(recipe("killed"), resume=True)
+    a, b = (torch.load(tmp_path / n / "checkpoints" / "last.ckpt", weights_only=False)["state_dict"]
+            for n in ("straight", "killed"))
+    assert all(torch.equal(a[k], b[k]) for k in a)

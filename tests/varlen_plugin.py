@@ -36,10 +36,19 @@ class NpyFiles(SampleSet):
     variable_length = True
     file_backed = True
 
-    def __init__(self, files: list[Path], lengths: list[int] | None = None, **kwargs: Any) -> None:
+    def __init__(self, files: list[Path], lengths: list[int] | None = None, window: int | None = None,
+                 **kwargs: Any) -> None:
         super().__init__([f.stem for f in files], **kwargs)
-        self.files = files
+        self.files, self.window = files, window
         self.lengths = None if lengths is None else np.asarray(lengths)
+
+    def load_training(self, index: int, rng: np.random.Generator) -> torch.Tensor:
+        """With ``window``: a random window of that many steps (the whole series if shorter)."""
+        values = self.load(index)
+        if self.window is None or values.shape[-1] <= self.window:
+            return values
+        start = int(rng.integers(0, values.shape[-1] - self.window + 1))
+        return values[..., start:start + self.window]
 
     def sample_source(self, index: int) -> str:
         return str(self.files[index])
@@ -52,6 +61,7 @@ class NpyFiles(SampleSet):
 
 class VarLenReaderParams(Params):
     metadata: str = Field("metadata.csv", description="a CSV in the folder: id + metadata columns")
+    window: int | None = Field(None, ge=4, description="training sees a random window of this many steps")
 
 
 @MODALITIES.register(NAME)
@@ -90,8 +100,9 @@ class VarLenModality(Modality):
         if metadata_file.is_file():
             metadata = pd.read_csv(metadata_file, dtype={"id": str}).set_index("id")
             metadata = metadata.drop(columns=[c for c in label_columns if c in metadata.columns])
-        return NpyFiles(files, lengths, spec={"channels": 1}, source=str(folder), metadata=metadata, skipped=skipped,
-                        notes=[f"Listed {len(files)} .npy files in {folder.name}; each is decoded when used."])
+        window = params.window  # type: ignore[attr-defined]
+        return NpyFiles(files, lengths, window, spec={"channels": 1}, source=str(folder), metadata=metadata,
+                        skipped=skipped, notes=[f"Listed {len(files)} .npy files in {folder.name}; each is decoded when used."])
 
 
 def _masked_mean(h: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

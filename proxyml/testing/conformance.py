@@ -376,6 +376,8 @@ def check_sample_set(dataset: SampleSet, workers: int = 2) -> None:
             raise AssertionError(f"sample {i} has {values.shape[0]} channels; the spec says {channels}")
         if not torch.isfinite(torch.as_tensor(values, dtype=torch.float32)).all():
             raise AssertionError(f"sample {i} holds values that are not finite")
+    if not _same(dataset[(0, 7)]["x"], dataset[(0, 7)]["x"]):
+        raise AssertionError("load_training with the same seed gave two different samples")
     clone = pickle.loads(pickle.dumps(dataset))
     if clone.ids != dataset.ids or not _same(clone.load(0), dataset.load(0)):
         raise AssertionError("a pickled sample set (as DataLoader workers get it) loads other samples")
