@@ -20,7 +20,7 @@ from proxyml.recipe import EvaluateSection, LabelsSection, Recipe, apply_overrid
 from proxyml.rundir import check_unlocked
 
 if TYPE_CHECKING:
-    from proxyml.pipeline import Outputs
+    from proxyml.reporting import Outputs
 
 log = logging.getLogger("proxyml")
 
@@ -182,7 +182,7 @@ def evaluate(run_dir: str | Path, overrides: Sequence[str] = (), out: str | Path
     ``evaluate.*`` (budgets, repeats, baselines) without retraining. The report goes to ``out``
     (``report.json`` and ``report.html``), by default the run folder, replacing its report.
     """
-    from proxyml.pipeline import (
+    from proxyml.reporting import (
         add_supervised,
         evaluate_run,
         finish_report,
@@ -241,7 +241,7 @@ def evaluate(run_dir: str | Path, overrides: Sequence[str] = (), out: str | Path
 
 def _read_features(run_dir: Path, recipe: Recipe, ids: list[str]) -> dict[str, np.ndarray]:
     """The report methods' features, from the files :func:`proxyml.pipeline.write_outputs` wrote."""
-    from proxyml.pipeline import model_plans, score_columns
+    from proxyml.reporting import model_plans, score_columns
 
     if recipe.multi_task and recipe.tasks_training == "separate":
         features = {f"proxyml:{key}": read_matrix(run_dir / f"embeddings_{key}.parquet", ids, f"{key} embeddings")
@@ -254,8 +254,7 @@ def _read_features(run_dir: Path, recipe: Recipe, ids: list[str]) -> dict[str, n
 def _random_init(run_dir: Path, recipe: Recipe, prepared: Any) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """The untrained models' outputs on the labelled samples: from the run's files when they
     hold every labelled id, else rebuilt from the seed (new labels)."""
-    from proxyml.pipeline import random_init_outputs, score_columns
-    from proxyml.trainer import Trainer
+    from proxyml.reporting import score_columns
 
     ids = prepared.labels.ids
     embeddings_file, scores_file = run_dir / "random_init_embeddings.parquet", run_dir / "random_init_proxy_scores.csv"
@@ -267,6 +266,9 @@ def _random_init(run_dir: Path, recipe: Recipe, prepared: Any) -> tuple[np.ndarr
             keys = [""] if columns == ["proxy_score"] else columns
             return (read_matrix(embeddings_file, ids, "random-init embeddings"),
                     dict(zip(keys, scores.T, strict=True)))
+    from proxyml.pipeline import random_init_outputs  # only here: it needs the training machinery
+    from proxyml.trainer import Trainer
+
     log.info("rebuilding the untrained model from its seed for %d labelled samples", len(ids))
     return random_init_outputs(recipe, prepared, None, Trainer(recipe.trainer, run_dir, seed=recipe.seed))
 
@@ -297,7 +299,7 @@ def evaluate_files(
     """
     from proxyml.evaluation import check_binary_labels, resolve_budgets
     from proxyml.labels import load_labels
-    from proxyml.pipeline import evaluate_labelled, finish_report
+    from proxyml.reporting import evaluate_labelled, finish_report
 
     if embeddings is None and scores is None:
         raise DataError("evaluate: give --embeddings, --scores or both (or a run folder)")

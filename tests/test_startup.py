@@ -55,3 +55,14 @@ def test_check_builds_a_lightning_trainer_but_reads_no_data_and_fits_no_baseline
     imported = imported_after("from proxyml.cli import main\nassert main(['check', 'recipes/quickstart.yaml']) == 0")
     assert "lightning" in imported  # by design: the trainer settings are validated by Lightning itself
     assert imported.isdisjoint({"sktime", "sklearn", "numba"}), imported
+
+
+def test_evaluating_a_run_folder_again_imports_no_lightning(tiny_recipe, tmp_path) -> None:
+    from proxyml import pipeline
+
+    pipeline.run(tiny_recipe("trainer.max_epochs=1"))
+    imported = imported_after(f"from proxyml.cli import main\n"
+                              f"assert main(['evaluate', {str(tmp_path / 'run')!r}, '--set', 'evaluate.repeats=2', "
+                              f"'--out', {str(tmp_path / 'again')!r}]) == 0")
+    assert "lightning" not in imported and "torchmetrics" not in imported
+    assert (tmp_path / "again" / "report.json").is_file()
