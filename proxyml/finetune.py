@@ -16,6 +16,7 @@ recipe's accelerator and precision; randomness is seeded per (seed, budget, draw
 
 from __future__ import annotations
 
+import copy
 import logging
 import time
 import zlib
@@ -205,11 +206,12 @@ def evaluate_supervised(
         tick = time.perf_counter()
         for suffix, load in models:
             method = f"{name}{suffix}"
+            pretrained = load()  # once per model; each draw trains its own copy
+            if name == "multitask":
+                for task in pretrained.tasks.values():
+                    task.prepare(dataset)  # e.g. a metadata task's targets
             for draw in chosen:
-                model = load()
-                if name == "multitask":
-                    for task in model.tasks.values():
-                        task.prepare(dataset)  # e.g. a metadata task's targets
+                model = copy.deepcopy(pretrained)
                 auc = train_and_score(method, dataset, positions, y, draw, section, trainer_config, seed=seed,
                                       encoder=model.encoder, pretext=model if name == "multitask" else None)
                 results.setdefault(method, {}).setdefault(draw.budget, []).append(auc)

@@ -138,13 +138,17 @@ def _report_skipped(dataset: SampleSet) -> None:
         log.warning("skipped %s (%s): %s", skipped.id, skipped.source, skipped.reason)
 
 
-def _read_id_table(path: str | Path, what: str) -> pd.DataFrame:
-    """An ``id`` + value-columns table (Parquet or CSV), indexed by the ids as text."""
+def _read_id_table(path: str | Path, what: str, *, ids_only: bool = False) -> pd.DataFrame:
+    """An ``id`` + value-columns table (Parquet or CSV), indexed by the ids as text
+    (``ids_only``: only the ids of a Parquet file are read)."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{what}: file not found: {path}")
     try:
-        frame = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path, dtype={"id": str})
+        if path.suffix == ".parquet":
+            frame = pd.read_parquet(path, columns=["id"] if ids_only else None)
+        else:
+            frame = pd.read_csv(path, dtype={"id": str})
     except (ValueError, OSError, pd.errors.EmptyDataError, pd.errors.ParserError) as exc:
         raise DataError(f"{what}: cannot read {path} ({exc})") from None
     if "id" not in frame.columns:
@@ -206,7 +210,7 @@ def evaluate(run_dir: str | Path, overrides: Sequence[str] = (), out: str | Path
     preprocessing_file = run_dir / "preprocessing.json"
     preprocessing = json.loads(preprocessing_file.read_text()) if preprocessing_file.is_file() else None
     prepared = prepare(recipe, preprocessing=preprocessing or None)
-    saved = _read_id_table(run_dir / "embeddings.parquet", "embeddings").index
+    saved = _read_id_table(run_dir / "embeddings.parquet", "embeddings", ids_only=True).index
     lost = [i for i, sample_id in enumerate(prepared.dataset.ids) if sample_id not in saved]
     if lost:  # samples the run could not decode: it has no embedding for them
         prepared = prepared.without({i: "could not be decoded in the run (see its skipped.csv)" for i in lost})
@@ -259,7 +263,7 @@ def _random_init(run_dir: Path, recipe: Recipe, prepared: Any) -> tuple[np.ndarr
     ids = prepared.labels.ids
     embeddings_file, scores_file = run_dir / "random_init_embeddings.parquet", run_dir / "random_init_proxy_scores.csv"
     if embeddings_file.is_file() and scores_file.is_file():
-        have = _read_id_table(embeddings_file, "random-init embeddings").index
+        have = _read_id_table(embeddings_file, "random-init embeddings", ids_only=True).index
         if all(i in have for i in ids):
             columns = score_columns(recipe)
             scores = read_matrix(scores_file, ids, "random-init proxy scores", columns)
