@@ -119,6 +119,8 @@ def format_validation_error(exc: ValidationError, model: type[BaseModel], prefix
             lines.setdefault(path, []).append(f"unknown key{hint}")
         elif error["type"] == "missing":
             lines.setdefault(path, []).append("required key is missing")
+        elif not loc:  # a check of the whole section (a model validator): its message says it all
+            lines.setdefault(path, []).append(_message(error))
         else:
             lines.setdefault(path, []).append(_message(error))
             inputs[path] = error.get("input")
@@ -128,7 +130,8 @@ def format_validation_error(exc: ValidationError, model: type[BaseModel], prefix
             # one value that fits none of a union's members: "should be A or B or C"
             first, *rest = (re.sub(r", unable to .*$", "", m) for m in messages)
             messages = [" or ".join([first, *(m.removeprefix("Input should be ") for m in rest)])]
-        out += [f"{path}: {m}" + (f" (got {inputs[path]!r})" if path in inputs else "") for m in messages]
+        out += [(f"{path}: " if path else "") + m + (f" (got {inputs[path]!r})" if path in inputs else "")
+                for m in messages]
     return "\n".join(out)
 
 

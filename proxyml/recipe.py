@@ -25,7 +25,7 @@ import copy
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
@@ -106,7 +106,7 @@ class TrainerSection(Section):
     strategy: str = "auto"
     num_nodes: int = Field(1, ge=1)
     precision: str | int = "32-true"
-    num_workers: int | Literal["auto"] = Field(
+    num_workers: Annotated[int, Field(ge=0)] | Literal["auto"] = Field(
         "auto", description="DataLoader worker processes; auto: none for in-memory data, one per spare core "
         "(at most 4) for data decoded from files")
     bucket_by_length: bool | Literal["auto"] = Field(
@@ -240,7 +240,8 @@ class Recipe(Section):
     @model_validator(mode="after")
     def _one_form_of_tasks(self) -> Recipe:
         if (self.task is None) == (self.tasks is None):
-            raise ValueError("give either task: (one pretext task) or tasks: (a list), not both"
+            raise ValueError("give either task: (one pretext task) or tasks: (a list), not both (on the command line, "
+                             "--set tasks=null replaces a recipe's list by --set task.name=...)"
                              if self.task is not None else "a recipe needs a pretext task: task: {name: ...} "
                              "or tasks: [{name: ...}, ...] (see `proxyml tasks`)")
         if self.tasks is not None:
@@ -413,19 +414,36 @@ def apply_overrides(data: dict[str, Any], overrides: Sequence[str]) -> dict[str,
                 f"--set {override!r}: the value {raw.strip()!r} is not valid YAML ({problem}); "
                 f"quote it to set a string, e.g. --set '{key.strip()}=\"{raw.strip()}\"'"
             ) from None
-        node = data
+        node: Any = data
         for i, part in enumerate(parts[:-1]):
-            child = node.get(part)
+            child = _child(node, part, override, ".".join(parts[:i]))
             if child is None:
                 child = node[part] = {}
-            if not isinstance(child, dict):
+            if not isinstance(child, (dict, list)):
                 section = ".".join(parts[: i + 1])
                 raise RecipeError(
                     f"--set {override!r}: {section} is {child!r}, not a section, so it has no key {parts[i + 1]!r}"
                 )
             node = child
-        node[parts[-1]] = value
+        if isinstance(node, list):
+            node[_list_index(node, parts[-1], override, ".".join(parts[:-1]))] = value
+        else:
+            node[parts[-1]] = value
     return data
+
+
+def _list_index(items: list[Any], part: str, override: str, where: str) -> int:
+    """``part`` as a position in the list at ``where`` (``tasks.1.params.x``: the second task)."""
+    if not part.isdigit() or int(part) >= len(items):
+        raise RecipeError(f"--set {override!r}: {where} is a list of {len(items)}; use a position from 0 to "
+                          f"{len(items) - 1} (e.g. {where}.0), not {part!r}")
+    return int(part)
+
+
+def _child(node: Any, part: str, override: str, where: str) -> Any:
+    if isinstance(node, list):
+        return node[_list_index(node, part, override, where)]
+    return node.get(part)
 
 
 def recipe_from_dict(data: dict[str, Any], base_dir: Path | None = None, *, origin: str = "recipe") -> Recipe:

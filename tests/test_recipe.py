@@ -389,3 +389,19 @@ def test_default_encoder_params_with_a_scalar_data_section_is_a_clear_error() ->
 def test_encoder_of_another_modality_is_refused_when_the_recipe_loads(tiny_recipe) -> None:
     with pytest.raises(RecipeError, match="encoder.name: 'tabular.mlp' encodes tabular data but the data is timeseries"):
         tiny_recipe("encoder={name: tabular.mlp}")
+
+
+def test_set_reaches_into_a_tasks_list_by_position() -> None:
+    data = apply_overrides({"tasks": [{"name": "a"}, {"name": "b", "params": {}}]},
+                           ["tasks.1.params.segments=4", "tasks.0.key=first"])
+    assert data["tasks"] == [{"name": "a", "key": "first"}, {"name": "b", "params": {"segments": 4}}]
+    with pytest.raises(RecipeError, match=r"tasks is a list of 2; use a position from 0 to 1 \(e.g. tasks.0\), not '5'"):
+        apply_overrides({"tasks": [{}, {}]}, ["tasks.5.key=x"])
+
+
+def test_a_check_of_the_whole_recipe_reads_as_one_plain_line() -> None:
+    with pytest.raises(RecipeError) as info:
+        recipe_from_dict({"name": "x", "data": {"source": "sktime:GunPoint"}, "task": {"name": "timeseries.next_step"},
+                          "tasks": [{"name": "timeseries.next_step"}]})
+    assert str(info.value).startswith("give either task: (one pretext task) or tasks: (a list), not both")
+    assert "(got" not in str(info.value)
