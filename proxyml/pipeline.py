@@ -244,12 +244,26 @@ def _train_all(recipe: Recipe, prepared: Prepared, *, resume: bool, callbacks: l
     return models, fits
 
 
+PARQUET_CHUNK = 65_536  # rows per row group: writing never copies the whole matrix
+
+
 def save_embeddings(path: Path, ids: list[str], embeddings: np.ndarray, columns: list[str] | None = None) -> Path:
-    """``id`` + one column per dimension (``e0, e1, ...`` unless ``columns``) as Parquet."""
-    frame = pd.DataFrame(embeddings, columns=columns or [f"e{i}" for i in range(embeddings.shape[1])])
-    frame.insert(0, "id", ids)
+    """``id`` + one column per dimension (``e0, e1, ...`` unless ``columns``) as Parquet,
+    written a row group of :data:`PARQUET_CHUNK` rows at a time."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    names = columns or [f"e{i}" for i in range(embeddings.shape[1])]
+    kind = pa.from_numpy_dtype(embeddings.dtype)
+    schema = pa.schema([("id", pa.string()), *((name, kind) for name in names)])
     path.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_parquet(path, index=False)
+    with pq.ParquetWriter(path, schema) as writer:
+        for start in range(0, max(len(ids), 1), PARQUET_CHUNK):
+            rows = slice(start, start + PARQUET_CHUNK)
+            chunk = np.ascontiguousarray(embeddings[rows])
+            writer.write_table(pa.Table.from_arrays(
+                [pa.array(ids[rows], pa.string()), *(pa.array(chunk[:, j]) for j in range(chunk.shape[1]))],
+                schema=schema))
     return path
 
 

@@ -136,3 +136,15 @@ def test_label_column_in_a_series_table_stays_out_when_embedding_again(tmp_path)
     assert dataset.spec["length"] == 30
     saved = pd.read_parquet(tmp_path / "run" / "embeddings.parquet").drop(columns="id").to_numpy()
     np.testing.assert_allclose(embeddings, saved, rtol=1e-5, atol=1e-6)
+
+
+def test_embeddings_are_written_a_row_group_at_a_time(tmp_path, monkeypatch) -> None:
+    import pyarrow.parquet as pq
+
+    monkeypatch.setattr(pipeline, "PARQUET_CHUNK", 7)
+    embeddings = np.random.default_rng(0).standard_normal((20, 3)).astype(np.float32)
+    path = pipeline.save_embeddings(tmp_path / "e.parquet", [f"s{i}" for i in range(20)], embeddings)
+    assert pq.ParquetFile(path).num_row_groups == 3
+    frame = pd.read_parquet(path)
+    assert frame["id"].tolist() == [f"s{i}" for i in range(20)]
+    np.testing.assert_array_equal(frame[["e0", "e1", "e2"]].to_numpy(), embeddings)
