@@ -323,8 +323,8 @@ def _run(recipe: Recipe, *, resume: bool, callbacks: list[pl.Callback] | None) -
         return RunResult(out, {}, fits[0])
     if failed:  # files that broke after they were listed: skipped from here on, and said so
         prepared = prepared.without(failed)
-        outputs = {method: _drop_rows(value, failed) for method, value in outputs.items()}
-        seed_outputs = [(other, {m: _drop_rows(v, failed) for m, v in out_k.items()}) for other, out_k in seed_outputs]
+        outputs = {method: drop_rows(value, failed) for method, value in outputs.items()}
+        seed_outputs = [(other, {m: drop_rows(v, failed) for m, v in out_k.items()}) for other, out_k in seed_outputs]
         write_skipped(out, prepared.dataset)
     dataset = prepared.dataset
     combined = combine_outputs(recipe, outputs)
@@ -353,7 +353,8 @@ def _run(recipe: Recipe, *, resume: bool, callbacks: list[pl.Callback] | None) -
     return RunResult(out, report, fits[0])
 
 
-def _drop_rows(value: tuple[np.ndarray, np.ndarray], failed: dict[int, str]) -> tuple[np.ndarray, np.ndarray]:
+def drop_rows(value: tuple[np.ndarray, np.ndarray], failed: dict[int, str]) -> tuple[np.ndarray, np.ndarray]:
+    """A model's ``(embeddings, scores)`` less the rows at the positions of ``failed``."""
     keep = np.setdiff1d(np.arange(len(value[0])), np.fromiter(failed, dtype=np.int64))
     return value[0][keep], value[1][keep]
 

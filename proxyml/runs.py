@@ -58,7 +58,7 @@ def predict_outputs(run_dir: str | Path, source: str | None = None) -> tuple[Sam
     """Read ``source`` (default: the run's own data) with the run's preprocessing and apply
     its trained models: returns the data (less any sample that failed to decode) and their
     :class:`proxyml.pipeline.Outputs` (embeddings and proxy scores)."""
-    from proxyml.pipeline import combine_outputs, model_plans
+    from proxyml.pipeline import combine_outputs, drop_rows, model_plans
     from proxyml.trainer import PretextModule, Trainer
 
     run_dir = Path(run_dir)
@@ -82,9 +82,8 @@ def predict_outputs(run_dir: str | Path, source: str | None = None) -> tuple[Sam
         raw[plan.method] = (predicted.embeddings, predicted.scores)
         failed.update(predicted.failed)
     if failed:
-        keep = np.setdiff1d(np.arange(len(dataset)), np.fromiter(failed, dtype=np.int64))
         dataset = dataset.without(list(failed), list(failed.values()))
-        raw = {method: (e[keep], sc[keep]) for method, (e, sc) in raw.items()}
+        raw = {method: drop_rows(value, failed) for method, value in raw.items()}
     return dataset, combine_outputs(recipe, raw)
 
 
