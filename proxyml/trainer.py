@@ -788,9 +788,9 @@ class Trainer:
                 module.decode_failures.update(zip(shard["failed_index"].tolist(), shard["failed_reason"].tolist(),
                                                   strict=True))
         trainer.strategy.barrier("proxyml_predict_read")
-        mine.unlink()
-        if trainer.global_rank == 0:
-            shutil.rmtree(folder, ignore_errors=True)
+        if trainer.global_rank == 0:  # one process removes them, and the others wait for it: a next
+            shutil.rmtree(folder, ignore_errors=True)  # prediction's shards must not meet this one's
+        trainer.strategy.barrier("proxyml_predict_removed")
 
 
 @dataclass
