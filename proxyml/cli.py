@@ -12,6 +12,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from proxyml.errors import ProxymlError, RecipeError
 
@@ -65,6 +66,14 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("--positive", help="the value counted as the positive class")
     sub.add_argument("--id-column", default="id", help="id column of the labels file (default: id)")
     sub.add_argument("--out", help="report folder (default: the run folder, or runs/evaluation for files)")
+
+    sub = verbs.add_parser("demo", help="write a bundled synthetic data set (list them without NAME)",
+                           description="Write a seeded synthetic data set with its labels and a README saying "
+                           "how it was made, e.g. `proxyml demo call-center --out data/call_center`.")
+    sub.add_argument("name", nargs="?", help="which demo (omit to list them)")
+    sub.add_argument("--out", help="folder to write into (created; default: data/<name>)")
+    sub.add_argument("--small", action="store_true", help="a few short samples, for a quick try")
+    sub.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
 
     sub = verbs.add_parser("tasks", help="list registered pretext tasks (-v: with parameters, encoders, baselines)")
     sub.add_argument("-v", "--verbose", action="store_true",
@@ -151,6 +160,20 @@ def _dispatch(args: argparse.Namespace) -> int:
                 for line in _describe_params(cls.Params):
                     print(f"      {line}")
         return 0
+    if args.verb == "demo":
+        from proxyml.registry import DEMOS
+
+        if args.name is None:
+            for name, demo in DEMOS.items():
+                print(f"{name:<20} {_first_line(demo.__doc__)}")
+            return 0
+        from proxyml.demos import write_demo
+
+        files = write_demo(args.name, args.out or Path("data") / args.name.replace("-", "_"), small=args.small,
+                           seed=args.seed)
+        for key, path in files.items():
+            print(f"{key}: {path}")
+        return 0
     if args.verb in {"run", "train", "check"}:
         from proxyml.recipe import load_recipe
 
@@ -159,6 +182,12 @@ def _dispatch(args: argparse.Namespace) -> int:
             from proxyml.trainer import Trainer
 
             Trainer(recipe.trainer, recipe.output_dir, seed=recipe.seed).check_settings()
+            from proxyml.demos import demo_folder
+
+            demo_dir = demo_folder(recipe)
+            if demo_dir is not None and not demo_dir.exists():
+                print(f"note: {recipe.data.source} does not exist yet; `run` writes the synthetic "
+                      f"{recipe.data.demo!r} demo there first (data.demo)")
             print(f"{args.recipe}: ok ({', '.join(e.name for e in recipe.task_entries)} on {recipe.data.source}, "
                   f"encoder {recipe.encoder_name})")
             return 0

@@ -130,6 +130,11 @@ class SampleSet(Dataset):
         """Where sample ``index`` comes from (its file, for file-backed sets), for skip lists."""
         return self.source
 
+    def origin(self, index: int) -> tuple[SampleSet, int]:
+        """The set that holds sample ``index`` itself and its position there: ``(self, index)``,
+        or for a subset the underlying set's (a modality's own methods live there)."""
+        return self, index
+
     def without(self, positions: Sequence[int], reasons: Sequence[str]) -> SampleSet:
         """This set less the samples at ``positions``, each listed in ``skipped`` with its reason."""
         drop = {int(p): r for p, r in zip(positions, reasons, strict=True)}
@@ -265,6 +270,9 @@ class SubsetSampleSet(SampleSet):
 
     def sample_source(self, index: int) -> str:
         return self.base.sample_source(int(self.keep[index]))
+
+    def origin(self, index: int) -> tuple[SampleSet, int]:
+        return self.base.origin(int(self.keep[index]))
 
     def raw(self, indices: Sequence[int] | np.ndarray) -> np.ndarray:
         return self.base.raw(self.keep[np.asarray(indices, dtype=np.int64)])

@@ -79,6 +79,13 @@ class Modality(ABC, Generic[P]):
         return None
 
 
+    def preview(self, dataset: SampleSet, position: int) -> str | None:
+        """A small self-contained HTML view of sample ``position`` for the report (an audio
+        player, a filmstrip), shown beside the highest- and lowest-scored samples; ``None``
+        (the default) when the modality has none."""
+        return None
+
+
 class Baseline(ABC, Generic[P]):
     """A cheap, strong feature extractor to compare the proxy model's embeddings against."""
 

@@ -38,6 +38,7 @@ from lightning.pytorch.utilities import rank_zero_only
 
 from proxyml import fingerprint, rundir
 from proxyml.data import SampleSet, SubsetSampleSet
+from proxyml.demos import ensure_demo_data
 from proxyml.encoders import create_encoder
 from proxyml.errors import DataError, RecipeError
 from proxyml.recipe import Recipe, TrainerSection
@@ -47,6 +48,7 @@ from proxyml.reporting import (  # noqa: F401  (the names proxyml.pipeline has a
     Prepared,
     add_supervised,
     add_supervised_statement,
+    build_examples,
     check_no_leakage,
     combine_outputs,
     evaluate_labelled,
@@ -55,6 +57,7 @@ from proxyml.reporting import (  # noqa: F401  (the names proxyml.pipeline has a
     model_plans,
     prepare,
     reference_method,
+    save_examples,
     score_columns,
 )
 from proxyml.tasks import create_task
@@ -181,6 +184,7 @@ def train(recipe: Recipe, *, resume: bool = False, overwrite: bool = False,
     """Train the recipe's pretext model; returns the best model by held-out loss (the last one
     when the pool is too small to hold some out). The run folder is chosen as
     :func:`proxyml.rundir.claim` says (``prepared.recipe.output_dir`` is the one used)."""
+    ensure_demo_data(recipe)
     preflight(recipe, resume=resume)
     with rundir.claim(recipe.output_dir, resume=resume, overwrite=overwrite) as folder:
         recipe = _in_folder(recipe, folder)
@@ -267,10 +271,17 @@ def save_embeddings(path: Path, ids: list[str], embeddings: np.ndarray, columns:
     return path
 
 
-def save_scores(path: Path, ids: list[str], scores: np.ndarray, columns: Sequence[str] = ("proxy_score",)) -> Path:
-    """``id,proxy_score`` as CSV (``id`` and one column per task for a multitask run)."""
+def save_scores(path: Path, ids: list[str], scores: np.ndarray, columns: Sequence[str] = ("proxy_score",),
+                *, rank: bool = False) -> Path:
+    """``id,proxy_score`` as CSV (``id`` and one column per task for a multitask run). With
+    ``rank``, each score column gets its rank beside it (``rank``, or ``rank_<key>``; 1 = the
+    highest score, ties share the best rank), for a list of whom to look at first."""
     path.parent.mkdir(parents=True, exist_ok=True)
     frame = pd.DataFrame(np.asarray(scores).reshape(len(ids), -1), columns=list(columns))
+    if rank:
+        for column in list(columns):
+            name = "rank" if list(columns) == ["proxy_score"] else f"rank_{column}"
+            frame[name] = frame[column].rank(ascending=False, method="min", na_option="bottom").astype(np.int64)
     frame.insert(0, "id", ids)
     frame.to_csv(path, index=False)
     return path
@@ -284,6 +295,7 @@ def run(recipe: Recipe, *, resume: bool = False, overwrite: bool = False,
     earlier run (``overwrite`` replaces the earlier run instead); ``resume`` continues the run in
     ``output.dir``. ``RunResult.output_dir`` is the folder used.
     """
+    ensure_demo_data(recipe)
     preflight(recipe, resume=resume)
     with rundir.claim(recipe.output_dir, resume=resume, overwrite=overwrite) as folder:
         return _run(_in_folder(recipe, folder), resume=resume, callbacks=callbacks)
@@ -349,7 +361,13 @@ def _run(recipe: Recipe, *, resume: bool, callbacks: list[pl.Callback] | None) -
     report["training"] = fits[0].summary() if len(fits) == 1 else {
         plan.key: fit.summary() for (plan, _), fit in zip(models, fits, strict=True)}
     report["prediction"] = {"processes": predicted.processes, "batch_size": predicted.batch_size}
-    finish_report(report, out, recipe.evaluate, timings, next(iter(scores.values())), dataset, prepared.labels)
+    tick = time.perf_counter()
+    examples = build_examples(recipe, dataset, scores)
+    save_examples(out, examples)
+    if examples:
+        timings["examples"] = time.perf_counter() - tick
+    finish_report(report, out, recipe.evaluate, timings, next(iter(scores.values())), dataset, prepared.labels,
+                  examples)
     return RunResult(out, report, fits[0])
 
 

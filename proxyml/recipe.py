@@ -41,7 +41,7 @@ from pydantic import (
 from proxyml.csvfile import delimiter_option, encoding_option
 from proxyml.errors import RecipeError
 from proxyml.params import format_validation_error, validate_params
-from proxyml.registry import BASELINES, ENCODERS, MODALITIES, TASKS
+from proxyml.registry import BASELINES, DEMOS, ENCODERS, MODALITIES, TASKS
 from proxyml.sources import resolve_path, scheme_of
 
 
@@ -80,6 +80,8 @@ class DataSection(Section):
     source: str = Field(description="a file path (relative to the recipe) or e.g. sktime:GunPoint")
     modality: str | None = Field(None, description="default: the task's modality")
     params: dict[str, Any] = Field(default_factory=dict)
+    demo: str | None = Field(None, description="a bundled synthetic data set (e.g. call-center) written to "
+                             "data.source when it and the labels are missing; remove it for your own data")
 
 
 class LabelsSection(Section):
@@ -187,6 +189,8 @@ class EvaluateSection(Section):
                                              "labels, beside the same encoder trained from scratch; {} for defaults")
     multitask: MultitaskSection | None = Field(None, description="train pretext + supervised loss jointly on each "
                                                "draw; {} for defaults")
+    examples: int = Field(3, ge=0, le=20, description="the report shows this many of the highest- and of the "
+                          "lowest-scored samples per proxy (audio players, filmstrips) where the modality can")
     stacked: bool = Field(True, description="also probe the proxy's embeddings stacked on each baseline's features "
                           "(method proxyml+<baseline>)")
 
@@ -306,6 +310,7 @@ class Recipe(Section):
         data["encoder"] = {"name": self.encoder_name, "params": self.encoder_params}
         data["evaluate"]["baselines"] = [b.model_dump(mode="json") for b in self.baselines]
         data["data"]["modality"] = self.modality
+        del data["data"]["demo"]  # where the data came from once, not what the run trains on
         for section, entries in (("task", [self.task] if self.task else None), ("tasks", self.tasks)):
             if entries is not None:  # key and weight only where given: the one-task form stays as it was
                 dumped = [{"name": t.name, "params": t.params,
@@ -335,6 +340,8 @@ class Recipe(Section):
             raise RecipeError(f"{key}: {MODALITIES.unknown_message(self.modality)}")
         modality_cls = MODALITIES.get(self.modality)
         modality_cls().reader_params(self.data.params)
+        if self.data.demo is not None and self.data.demo not in DEMOS:
+            raise RecipeError(f"data.demo: {DEMOS.unknown_message(self.data.demo)}")
         for i, entry in enumerate(entries):
             path = self.task_path(i)
             _check_component(entry, TASKS, path)

@@ -70,8 +70,12 @@ class Registry(Generic[T]):
         discover()
         known = sorted(self._items)
         by_lower = {k.lower(): k for k in known}
+        same_suffix = [k for k in known if "." in k and k.split(".", 1)[1].lower() == str(name).lower()]
         close = difflib.get_close_matches(str(name).lower(), list(by_lower), n=1)
-        hint = f"; did you mean {by_lower[close[0]]!r}?" if close else "."
+        if same_suffix:  # a name without its modality: every modality that has it
+            hint = f"; did you mean {' or '.join(repr(k) for k in same_suffix)}?"
+        else:
+            hint = f"; did you mean {by_lower[close[0]]!r}?" if close else "."
         return f"unknown {self.kind} {name!r}{hint} Known: {', '.join(known) or '(none)'}"
 
     def names(self) -> list[str]:
@@ -94,6 +98,10 @@ TASKS: Registry[Any] = Registry("task")
 ENCODERS: Registry[Any] = Registry("encoder")
 BASELINES: Registry[Any] = Registry("baseline")
 MODALITIES: Registry[Any] = Registry("modality")
+DEMOS: Registry[Any] = Registry("demo")
+"""Bundled synthetic data sets (``proxyml demo NAME --out DIR``, a recipe's ``data.demo``): classes
+with ``write(folder, *, small=False, seed=0) -> {"folder", ...paths}`` and ``data_file`` /
+``labels_file``, the names of the data source and labels file they write in ``folder``."""
 
 _discovered = False
 

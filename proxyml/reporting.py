@@ -24,7 +24,7 @@ import numpy as np
 from proxyml.data import Labels, SampleSet, labelled_rows
 from proxyml.errors import RecipeError
 from proxyml.labels import load_labels
-from proxyml.modality import create_baseline, get_modality
+from proxyml.modality import Modality, create_baseline, get_modality
 from proxyml.recipe import Component, EvaluateSection, Recipe, TaskEntry
 from proxyml.registry import TASKS
 from proxyml.tasks import create_task
@@ -70,6 +70,9 @@ def prepare(recipe: Recipe, preprocessing: dict[str, Any] | None = None) -> Prep
     dataset = modality.read(recipe.data.source, reader_params, base_dir=recipe.base_dir,
                             preprocessing=preprocessing, label_columns=label_columns)
     log.info("read %d samples (%d skipped)", len(dataset), len(dataset.skipped))
+    if is_demo_data(recipe):
+        dataset.notes.insert(0, f"The data is synthetic: the bundled {recipe.data.demo!r} demo (data.demo), "
+                             "written by proxyml; see the README.txt beside it for how it was made.")
     for note in dataset.notes:
         log.info("data: %s", note)
     labels: Labels | None = None
@@ -89,6 +92,14 @@ def prepare(recipe: Recipe, preprocessing: dict[str, Any] | None = None) -> Prep
         if labels is not None:
             check_no_leakage(task, dataset, labels, recipe.task_path(i))
     return Prepared(recipe, dataset, labels, budgets, budget_notes)
+
+
+def is_demo_data(recipe: Recipe) -> bool:
+    """Whether ``data.source`` is where ``data.demo`` writes, and holds the demo's README."""
+    from proxyml.demos import demo_folder
+
+    folder = demo_folder(recipe)
+    return folder is not None and (folder / "README.txt").is_file()
 
 
 def check_no_leakage(task: Any, dataset: SampleSet, labels: Labels, path: str) -> None:
@@ -138,19 +149,69 @@ def model_plans(recipe: Recipe, out: Path | None = None) -> list[ModelPlan]:
             for e in entries]
 
 
+EXAMPLES_FILE = "examples.json"
+
+
+def build_examples(recipe: Recipe, dataset: SampleSet, scores: dict[str, np.ndarray]) -> dict[str, list[dict[str, Any]]]:
+    """For each proxy score (``""`` for a one-task run), the ``evaluate.examples`` highest- and
+    lowest-scored samples with the modality's preview of each (an audio player, a filmstrip):
+    ``{key: [{"id", "score", "rank", "which", "html"}]}``; empty when the modality has no preview."""
+    count, modality = recipe.evaluate.examples, get_modality(recipe.modality)
+    if count == 0 or len(dataset) == 0 or type(modality).preview is Modality.preview:
+        return {}
+    examples: dict[str, list[dict[str, Any]]] = {}
+    for key, values in scores.items():
+        values = np.asarray(values, dtype=np.float64)
+        order = np.argsort(-np.nan_to_num(values, nan=-np.inf), kind="stable")
+        shown = min(count, (len(order) + 1) // 2)
+        picks = [("highest", int(p), r + 1) for r, p in enumerate(order[:shown])]
+        picks += [("lowest", int(p), len(order) - shown + r + 1) for r, p in enumerate(order[len(order) - shown:])]
+        rows = []
+        for which, position, rank in picks:
+            try:
+                view = modality.preview(dataset, position)
+            except dataset.decode_errors as exc:  # a file that broke since it was scored
+                view = f"<em>cannot be shown ({type(exc).__name__}: {exc})</em>"
+            rows.append({"id": dataset.ids[position], "score": float(values[position]), "rank": rank,
+                         "which": which, "html": view or ""})
+        examples[key] = rows
+    return examples
+
+
+def save_examples(out: Path, examples: dict[str, list[dict[str, Any]]]) -> None:
+    """``examples.json`` in the run folder (``evaluate`` re-renders the report with it)."""
+    import json
+
+    if examples:
+        (out / EXAMPLES_FILE).write_text(json.dumps(examples), encoding="utf-8")
+
+
+def load_examples(folder: Path) -> dict[str, list[dict[str, Any]]] | None:
+    import json
+
+    path = folder / EXAMPLES_FILE
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+
 def finish_report(report: dict[str, Any], out: Path, ev: EvaluateSection, timings: dict[str, float],
-                  scores: np.ndarray | None, dataset: SampleSet, labels: Labels | None) -> dict[str, Any]:
+                  scores: np.ndarray | None, dataset: SampleSet, labels: Labels | None,
+                  examples: dict[str, list[dict[str, Any]]] | None = None) -> dict[str, Any]:
     """The last steps every report takes, wherever it was assembled (``run``, ``evaluate`` of a
     run folder or of files): the timings, the verdict, then ``report.json`` and ``report.html``
-    in ``out`` (``scores``: the first proxy score over the data set, for the histogram)."""
+    in ``out`` (``scores``: the first proxy score over the data set, for the histogram;
+    ``examples``: from :func:`build_examples`, shown in the HTML, listed without their media in
+    the JSON)."""
     from proxyml.evaluation import build_verdict, write_report
 
     report["timings"] = {k: round(v, 3) for k, v in timings.items()}
     if labels is not None:
         report["verdict"] = build_verdict(report, confidence=ev.confidence, seeds=ev.seeds)
         add_supervised_statement(report)
+    if examples:
+        report["examples"] = {key: [{k: v for k, v in row.items() if k != "html"} for row in rows]
+                              for key, rows in examples.items()}
     paths = write_report(report, out, scores=None if scores is None else labelled_rows(scores, dataset, labels),
-                         y=labels.y if labels is not None else None)
+                         y=labels.y if labels is not None else None, examples=examples)
     log.debug("report: %s", paths["html"])
     return report
 

@@ -122,12 +122,13 @@ def embed(run_dir: str | Path, source: str | None = None, out: str | Path | None
 
 
 def score(run_dir: str | Path, source: str | None = None, out: str | Path | None = None) -> Path:
-    """Write ``id,proxy_score`` to CSV; returns the file."""
+    """Write ``id,proxy_score,rank`` to CSV (``rank`` 1 = the highest score; a multitask run:
+    a score column and a ``rank_<key>`` column per task); returns the file."""
     from proxyml.pipeline import save_scores
 
     target = output_file(run_dir, out, "proxy_scores.csv", (".csv",))
     dataset, outputs = predict_outputs(run_dir, source)
-    save_scores(target, dataset.ids, outputs.scores, outputs.score_columns)
+    save_scores(target, dataset.ids, outputs.scores, outputs.score_columns, rank=True)
     _report_skipped(dataset)
     return target
 
@@ -189,6 +190,7 @@ def evaluate(run_dir: str | Path, overrides: Sequence[str] = (), out: str | Path
         add_supervised,
         evaluate_run,
         finish_report,
+        load_examples,
         model_plans,
         prepare,
         score_columns,
@@ -239,7 +241,7 @@ def evaluate(run_dir: str | Path, overrides: Sequence[str] = (), out: str | Path
         earlier = json.loads(previous.read_text())
         report.update({key: earlier[key] for key in ("training", "prediction") if key in earlier})
     return finish_report(report, target, recipe.evaluate, timings, next(iter(by_key.values())), prepared.dataset,
-                         prepared.labels)
+                         prepared.labels, load_examples(run_dir))
 
 
 def _read_features(run_dir: Path, recipe: Recipe, ids: list[str]) -> dict[str, np.ndarray]:

@@ -308,6 +308,27 @@ class MetadataTask(PretextTask[MetadataParams]):
         return head(encoder(batch["x"])).softmax(dim=-1)[:, self.score_class]
 
 
+def fixed_orders(k: int, wanted: int | None = None, limit: int = 24) -> list[tuple[int, ...]]:
+    """``wanted`` orderings of ``k`` parts (default: all of them, up to ``limit``), the original
+    order first: the classes of an ordering task. The choice is fixed by ``k`` (seeded), so the
+    same task parameters always mean the same classes.
+
+    Example:
+        >>> fixed_orders(3)
+        [(0, 1, 2), (0, 2, 1), (1, 0, 2), (1, 2, 0), (2, 0, 1), (2, 1, 0)]
+        >>> len(fixed_orders(4, 5)), fixed_orders(4, 5)[0]
+        (5, (0, 1, 2, 3))
+    """
+    import itertools
+    import math
+
+    wanted = wanted or min(math.factorial(k), limit)
+    everything = list(itertools.permutations(range(k)))
+    identity, others = everything[0], everything[1:]
+    picks = np.random.default_rng(k).choice(len(others), size=wanted - 1, replace=False)
+    return [identity] + [others[i] for i in sorted(picks)]
+
+
 def create_task(name: str, params: dict[str, Any] | None = None) -> PretextTask:
     """Build the task registered as ``name`` with validated ``params``.
 

@@ -142,7 +142,7 @@ def test_run_then_embed_score_evaluate_from_the_command_line(tmp_path: Path, cap
     assert main(["embed", str(run_dir), "--out", str(tmp_path / "e.parquet")]) == 0
     assert main(["score", str(run_dir), "--out", str(tmp_path / "s.csv")]) == 0
     assert pd.read_parquet(tmp_path / "e.parquet").shape == (60, 9)
-    assert pd.read_csv(tmp_path / "s.csv").columns.tolist() == ["id", "proxy_score"]
+    assert pd.read_csv(tmp_path / "s.csv").columns.tolist() == ["id", "proxy_score", "rank"]
     assert main(["evaluate", str(run_dir), "--set", "evaluate.repeats=2"]) == 0
     report = json.loads((run_dir / "report.json").read_text())
     assert len(report["probes"]["proxyml"]["all"]["aucs"]) == 2
@@ -191,7 +191,7 @@ def test_embed_and_score_into_a_folder_and_evaluate_into_another(tmp_path: Path,
     assert main(["embed", str(run_dir), "--out", str(out)]) == 0
     assert main(["score", str(run_dir), "--out", str(tmp_path / "new") + "/"]) == 0
     assert pd.read_parquet(out / "embeddings.parquet").shape == (60, 9)
-    assert pd.read_csv(tmp_path / "new" / "proxy_scores.csv").shape == (60, 2)
+    assert pd.read_csv(tmp_path / "new" / "proxy_scores.csv").shape == (60, 3)
     assert main(["embed", str(run_dir), "--out", str(tmp_path / "e.csv")]) == 2
     assert "--out" in capsys.readouterr().err
     before = (run_dir / "report.json").read_text()

@@ -85,7 +85,8 @@ def test_multitask_from_the_command_line_prints_each_proxy_and_the_verdict(tmp_p
     assert out.strip().splitlines()[-1].startswith("report: ")
     assert "verdict: " in out
     assert main(["score", str(tmp_path / "run"), "--out", str(tmp_path / "s.csv")]) == 0
-    assert pd.read_csv(tmp_path / "s.csv").columns.tolist() == ["id", "forecast", "segment_order"]
+    assert pd.read_csv(tmp_path / "s.csv").columns.tolist() == ["id", "forecast", "segment_order", "rank_forecast",
+                                                               "rank_segment_order"]
     assert main(["evaluate", str(tmp_path / "run"), "--set", "evaluate.repeats=2"]) == 0
     report = json.loads((tmp_path / "run" / "report.json").read_text())
     assert "proxyml:shared" in report["probes"]

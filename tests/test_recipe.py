@@ -155,7 +155,7 @@ def test_validate_params_rejects_a_non_mapping() -> None:
         ({"task": {"name": "timeseries.segment_ordr"}},
          "task.name: unknown task 'timeseries.segment_ordr'; did you mean 'timeseries.segment_order'?"),
         ({"task": {"name": "segment_order"}},
-         "task.name: unknown task 'segment_order'; did you mean 'timeseries.segment_order'?"),
+         "task.name: unknown task 'segment_order'; did you mean 'audio.segment_order' or 'timeseries.segment_order'?"),
         ({"encoder": {"name": "timeseries.conv1"}},
          "encoder.name: unknown encoder 'timeseries.conv1'; did you mean 'timeseries.conv1d'?"),
         ({"evaluate": {"baselines": ["timeseries.minirocket", "timeseries.minirock"]}},

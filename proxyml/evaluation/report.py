@@ -255,13 +255,15 @@ def _list_section(title: str, items: list[str]) -> str:
     return f"<h2>{_esc(title)}</h2><ul>" + "".join(f"<li>{_esc(i)}</li>" for i in items) + "</ul>"
 
 
-def render_html(report: dict[str, Any], scores: np.ndarray | None = None, y: np.ndarray | None = None) -> str:
+def render_html(report: dict[str, Any], scores: np.ndarray | None = None, y: np.ndarray | None = None,
+                examples: dict[str, list[dict[str, Any]]] | None = None) -> str:
     """The report as one self-contained HTML page.
 
     Args:
         report: the run's report dict (only ``name`` is required).
         scores: (n,) proxy scores of the labelled samples, for the per-class histogram.
         y: (n,) 0/1 labels aligned with ``scores``.
+        examples: the highest- and lowest-scored samples with their HTML previews.
     """
     report = _jsonable(report)  # numpy scalars render like plain numbers
     name, task = report.get("name", "run"), report.get("task")
@@ -295,6 +297,8 @@ def render_html(report: dict[str, Any], scores: np.ndarray | None = None, y: np.
                                     efficiency_plot(methods, proxy) if has_budgets else ""))
     if isinstance(report.get("supervised"), dict):
         parts.append(_supervised_section(report["supervised"]))
+    if examples:
+        parts.append(_examples_section(examples, {**meanings, None: report.get("proxy_score_meaning")}))
     data, labels = report.get("data") or {}, report.get("labels") or {}
     notes = [*(data.get("notes") or []), *(labels.get("notes") or []), *(report.get("budgets_notes") or [])]
     parts.append(_list_section("Notes", [str(n) for n in notes]))
@@ -319,12 +323,31 @@ def render_html(report: dict[str, Any], scores: np.ndarray | None = None, y: np.
     )
 
 
+def _examples_section(examples: dict[str, list[dict[str, Any]]], meanings: dict[Any, Any]) -> str:
+    """The highest- and lowest-scored samples of each proxy, with the modality's previews."""
+    parts = ["<h2>Highest- and lowest-scored samples</h2>",
+             "<p>Over every sample of the run, labelled or not: what the proxy score ranks first and last. "
+             "Listen or look for yourself whether it tracks what you care about.</p>"]
+    for key, rows in examples.items():
+        meaning = meanings.get(key or None) or meanings.get(key)
+        parts.append(f"<h3>{_esc('Proxy score of ' + key if key else 'Proxy score')}</h3>"
+                     + (f"<p>{_esc(meaning)}</p>" if meaning else ""))
+        table = ["<table><tr><th></th><th>rank</th><th>id</th><th>score</th><th>preview</th></tr>"]
+        for row in rows:
+            table.append(f"<tr><td>{_esc(row.get('which', ''))}</td><td>{_esc(row.get('rank', ''))}</td>"
+                         f"<td>{_esc(row.get('id', ''))}</td><td>{_fmt(row.get('score'))}</td>"
+                         f"<td>{row.get('html', '')}</td></tr>")  # html: made by the modality, escaped there
+        parts.append("".join(table) + "</table>")
+    return "\n".join(parts)
+
+
 def write_report(
     report: dict[str, Any],
     out_dir: str | Path,
     *,
     scores: np.ndarray | None = None,
     y: np.ndarray | None = None,
+    examples: dict[str, list[dict[str, Any]]] | None = None,
 ) -> dict[str, Path]:
     """Write ``report.json`` and ``report.html`` into ``out_dir`` (created if needed).
 
@@ -342,5 +365,5 @@ def write_report(
     plain = _jsonable(report)
     paths = {"json": out / "report.json", "html": out / "report.html"}
     paths["json"].write_text(json.dumps(plain, indent=2, allow_nan=False) + "\n", encoding="utf-8")
-    paths["html"].write_text(render_html(plain, scores=scores, y=y), encoding="utf-8")
+    paths["html"].write_text(render_html(plain, scores=scores, y=y, examples=examples), encoding="utf-8")
     return paths

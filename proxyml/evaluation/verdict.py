@@ -265,6 +265,58 @@ def _proxy_scores(report: dict[str, Any]) -> tuple[str | None, dict[str, str] | 
     return "; ".join(f"{key}: {text}" for key, text in sentences.items()), sentences
 
 
+def _proxy_model_lead(report: dict[str, Any], budgets: dict[str, dict[str, Any]], confidence: float) -> str | None:
+    """The proxy-model use mode first, when it earns it: a trained proxy score whose interval
+    excludes 0.5 and whose AUC (read the way it predicts) is at least the best probe's at the
+    smallest budget, and above the untrained model's score of the same task. ``None`` otherwise."""
+    single, multi = report.get("proxy_score"), report.get("proxy_scores")
+    scores = [("", single)] if isinstance(single, dict) and single else \
+        [(str(k), v) for k, v in (multi.items() if isinstance(multi, dict) else []) if isinstance(v, dict)]
+    untrained_all = report.get("proxy_score_baselines") if scores and scores[0][0] == "" else None
+    candidates = []
+    for key, score in scores:
+        auc, ci = _finite(score.get("auc")), score.get("ci")
+        if auc is None or not isinstance(ci, (list, tuple)) or len(ci) != 2 or None in ci:
+            continue
+        low, high = float(ci[0]), float(ci[1])
+        if low > 0.5:
+            effective, interval, reversed_ = auc, (low, high), False
+        elif high < 0.5:
+            effective, interval, reversed_ = 1 - auc, (1 - high, 1 - low), True
+        else:
+            continue
+        if untrained_all is None:
+            untrained_all = (report.get("proxy_scores_baselines") or {}).get(key)
+        untrained = (untrained_all or {}).get("random_init") if isinstance(untrained_all, dict) else None
+        other = _finite((untrained or {}).get("auc")) if isinstance(untrained, dict) else None
+        if other is not None and max(other, 1 - other) >= effective:
+            continue  # an untrained model's score does as well: the pretext training is not what works
+        candidates.append((effective, key, interval, reversed_))
+    if not candidates or not budgets:
+        return None
+    effective, key, interval, reversed_ = max(candidates)
+    by_size = sorted(budgets, key=lambda b: (budgets[b]["n_train"] is None, budgets[b]["n_train"] or 0))
+    beaten = 0  # the smallest budgets, in order, at which no method trained on labels beats the score
+    while beaten < len(by_size) and budgets[by_size[beaten]]["best_auc"] is not None \
+            and effective >= budgets[by_size[beaten]]["best_auc"]:
+        beaten += 1
+    if not beaten:
+        return None
+    reach = by_size[beaten - 1]
+    top = max(by_size[: by_size.index(reach) + 1], key=lambda b: budgets[b]["best_auc"])
+    name = f"the proxy score of {key}" if key else "the proxy score"
+    how = " read in reverse (low scores go with the positive class)" if reversed_ else ""
+    upto = "every label budget" if reach == by_size[-1] else f"up to {_budget_phrase(reach)}"
+    return (f"use {name} as the prediction (the proxy-model use): with no labels it reaches AUC {effective:.3f}"
+            f"{how} ({_level(confidence)} interval {interval[0]:.3f} to {interval[1]:.3f}), as good as or better "
+            f"than every method trained on the labels at {upto}, comparing point estimates (the best: {budgets[top]['best']}, "
+            f"AUC {budgets[top]['best_auc']:.3f} at {_budget_phrase(top)})")
+
+
+def _finite(value: Any) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and np.isfinite(value) else None
+
+
 def _seeds_sentence(seeds: int, budgets: dict[str, dict[str, Any]]) -> str:
     if seeds > 1:
         return (f"The intervals include the variance from {seeds} pretraining seeds "
@@ -390,6 +442,9 @@ def build_verdict(report: dict[str, Any], *, confidence: float = 0.95, seeds: in
         "baselines", "difference" ({"mean", "ci", "win_rate", "tie_rate", "n_draws"} of best
         proxyml - best baseline, or None), "proxyml_wins", "baseline_wins", "outcome"
         ("proxyml", "baseline", "undecided" or "not compared"), "note"}}, "recommendation",
+        "proxy_model" (the proxy-model sentence that leads the recommendation when a trained
+        proxy score, with no labels, is at least as good as every method trained on the
+        smallest budgets and better than the untrained model's score; else None),
         "proxy_score" (sentence or None), "proxy_scores" ({task: sentence}, multi-task reports
         only), "seeds", "seeds_statement", "confidence", "notes"}``; JSON-able.
 
@@ -430,9 +485,14 @@ def build_verdict(report: dict[str, Any], *, confidence: float = 0.95, seeds: in
     proxy_statement, per_task = _proxy_scores(report)
     if proxy_statement is None:
         notes.append("the report has no proxy score")
+    recommendation = _recommend(budgets, proxy_statement, confidence, seeds)
+    lead = _proxy_model_lead(report, budgets, confidence)
+    if lead is not None:
+        recommendation = f"{lead}. As features: {recommendation}"
     verdict_out: dict[str, Any] = {
         "budgets": budgets,
-        "recommendation": _recommend(budgets, proxy_statement, confidence, seeds),
+        "recommendation": recommendation,
+        "proxy_model": lead,
         "proxy_score": proxy_statement,
         "seeds": seeds,
         "seeds_statement": _seeds_sentence(seeds, budgets),

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import itertools
 import math
 from typing import Any
 
-import numpy as np
 import torch
 from pydantic import Field, model_validator
 from torch import nn
@@ -14,7 +12,7 @@ from torch import nn
 from proxyml.errors import DataError
 from proxyml.params import Params
 from proxyml.registry import TASKS
-from proxyml.tasks import ClassificationTask, ReconstructionTask
+from proxyml.tasks import ClassificationTask, ReconstructionTask, fixed_orders
 
 #: the shortest context the default encoder can use
 MIN_CONTEXT = 8
@@ -104,16 +102,7 @@ class SegmentOrderTask(ClassificationTask[SegmentOrderParams]):
 
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)
-        self.orders = self._choose_orders()
-
-    def _choose_orders(self) -> list[tuple[int, ...]]:
-        k = self.params.segments
-        wanted = self.params.permutations or min(math.factorial(k), 24)
-        everything = list(itertools.permutations(range(k)))
-        identity, others = everything[0], everything[1:]
-        # a fixed (seeded) choice: the same task parameters always mean the same classes
-        picks = np.random.default_rng(k).choice(len(others), size=wanted - 1, replace=False)
-        return [identity] + [others[i] for i in sorted(picks)]
+        self.orders = fixed_orders(self.params.segments, self.params.permutations)
 
     @property
     def num_classes(self) -> int:

@@ -1,0 +1,69 @@
+"""Bundled synthetic data sets: ``proxyml demo NAME --out DIR``, and a recipe's ``data.demo``.
+
+A demo is registered by its modality in :data:`proxyml.registry.DEMOS` (``call-center`` by
+audio). A recipe with ``data.demo: NAME`` runs as it is: when ``data.source`` does not exist,
+the demo is written there first (once), and the run's notes say the data is synthetic. It is
+written only when the labels are missing too (the demo writes both), so a recipe pointed at
+your own labels never fills a mistyped data path with synthetic data.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from proxyml.errors import RecipeError
+from proxyml.registry import DEMOS
+from proxyml.sources import resolve_path, scheme_of
+
+log = logging.getLogger("proxyml")
+
+
+def write_demo(name: str, out: str | Path, *, small: bool = False, seed: int = 0) -> dict[str, Path]:
+    """Write demo ``name`` into the folder ``out``; returns its files (``folder``, ``labels``, ...)."""
+    try:
+        demo = DEMOS.get(name)
+    except KeyError as exc:
+        raise RecipeError(str(exc.args[0])) from None
+    return demo.write(Path(out), small=small, seed=seed)
+
+
+def demo_folder(recipe: Any) -> Path | None:
+    """The folder ``data.demo`` writes into (the folder of ``data.source``), or ``None``."""
+    name = recipe.data.demo
+    if name is None or scheme_of(recipe.data.source):
+        return None
+    demo = DEMOS.get(name)
+    source = resolve_path(recipe.data.source, recipe.base_dir)
+    return source.parent if source.name == demo.data_file else source
+
+
+def ensure_demo_data(recipe: Any) -> Path | None:
+    """Write ``data.demo`` where the recipe expects it when its data is missing; return the
+    folder written, or ``None`` when nothing had to be written."""
+    folder = demo_folder(recipe)
+    if folder is None:
+        return None
+    source = resolve_path(recipe.data.source, recipe.base_dir)
+    if source.exists():
+        return None
+    demo = DEMOS.get(recipe.data.demo)
+    if recipe.labels is not None and not scheme_of(recipe.labels.source):
+        labels = resolve_path(recipe.labels.source, recipe.base_dir)
+        if labels.exists():
+            raise FileNotFoundError(
+                f"data.source: {source} does not exist, and the labels ({labels}) are not the demo's; "
+                f"data.demo: {recipe.data.demo} writes synthetic data only when both are missing. "
+                "Fix data.source, or remove data.demo from the recipe")
+        if labels != folder / demo.labels_file:
+            raise RecipeError(f"data.demo: {recipe.data.demo} writes its labels to {folder / demo.labels_file}, "
+                              f"but labels.source is {labels}")
+    log.warning("data.source %s does not exist: writing the synthetic %r demo there (data.demo)", source,
+                recipe.data.demo)
+    files = write_demo(recipe.data.demo, folder, seed=0)
+    log.info("demo data written to %s", files["folder"])
+    return folder
+
+
+__all__ = ["demo_folder", "ensure_demo_data", "write_demo"]
