@@ -28,6 +28,7 @@ __version__ = "0.1.0"
 _EXPORTS = {
     # running and using runs
     "load_recipe": "proxyml.recipe",
+    "write_demo": "proxyml.demos",
     "run": "proxyml.pipeline",
     "embed": "proxyml.api",
     "score": "proxyml.api",
@@ -94,11 +95,13 @@ __all__ = [
     "run",
     "score",
     "stack_collate",
+    "write_demo",
 ]
 
 if TYPE_CHECKING:  # what type checkers and IDEs see; at run time, __getattr__ imports on first use
     from proxyml.api import embed, score
     from proxyml.data import ArraySampleSet, SampleSet, SkippedSample, pad_collate, stack_collate
+    from proxyml.demos import write_demo
     from proxyml.encoders import Encoder
     from proxyml.evaluation.report_object import Report, load_report
     from proxyml.modality import Baseline, Modality

@@ -87,11 +87,9 @@ PREVIEW_SECONDS = 5.0
 def audio_preview(dataset: AudioCalls, position: int, seconds: float = PREVIEW_SECONDS) -> str:
     """HTML for one call: an ``<audio>`` player (16-bit FLAC, embedded) and a log-mel PNG."""
     import librosa
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     import soundfile
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
     audio = dataset.excerpt(position, seconds)
     mono = audio.mean(axis=0)
@@ -102,7 +100,9 @@ def audio_preview(dataset: AudioCalls, position: int, seconds: float = PREVIEW_S
     mel = librosa.power_to_db(librosa.feature.melspectrogram(
         y=mono, sr=rate, n_fft=max(16, int(0.032 * rate)), hop_length=max(1, int(0.010 * rate)), n_mels=40),
         ref=1.0, top_db=80)
-    figure, axes = plt.subplots(figsize=(3.2, 1.2), dpi=80)
+    figure = Figure(figsize=(3.2, 1.2), dpi=80)  # no pyplot: the caller's backend is left alone
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
     axes.imshow(mel, origin="lower", aspect="auto", cmap="magma",
                 extent=(0.0, mono.size / rate, 0.0, float(mel.shape[0])))
     axes.set_yticks([])
@@ -111,7 +111,6 @@ def audio_preview(dataset: AudioCalls, position: int, seconds: float = PREVIEW_S
     figure.tight_layout(pad=0.2)
     picture = _io.BytesIO()
     figure.savefig(picture, format="png")
-    plt.close(figure)
     image = base64.b64encode(picture.getvalue()).decode("ascii")
     shown = mono.size / rate
     return (f'<audio controls preload="none" src="data:audio/flac;base64,{sound}"></audio>'
