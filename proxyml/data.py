@@ -202,8 +202,9 @@ def stack_collate(samples: list[dict[str, Any]]) -> dict[str, Any]:
     return batch
 
 
-def pad_collate(samples: list[dict[str, Any]], pad_value: float = 0.0) -> dict[str, Any]:
-    """Samples ``(..., L_i)`` padded at the end of their last axis to the longest of the batch.
+def pad_collate(samples: list[dict[str, Any]], pad_value: float = 0.0, axis: int = -1) -> dict[str, Any]:
+    """Samples ``(..., L_i)`` padded at the end of their last axis to the longest of the batch
+    (``axis``: another axis of the samples, e.g. the frames of ``(C, T, H, W)`` videos).
 
     Returns ``{"index": (B,), "x": {"values": (B, ..., L_max), "mask": (B, L_max) bool},
     "lengths": (B,)}`` (``mask`` is True on real steps), plus ``failed`` when a sample failed.
@@ -217,11 +218,14 @@ def pad_collate(samples: list[dict[str, Any]], pad_value: float = 0.0) -> dict[s
     if not good:
         return _empty_batch(failed)
     values = [torch.as_tensor(s["x"]) for s in good]
-    lengths = torch.as_tensor([v.shape[-1] for v in values], dtype=torch.long)
+    axis = axis % values[0].ndim
+    lengths = torch.as_tensor([v.shape[axis] for v in values], dtype=torch.long)
     longest = int(lengths.max())
-    padded = values[0].new_full((len(values), *values[0].shape[:-1], longest), pad_value)
+    shape = list(values[0].shape)
+    shape[axis] = longest
+    padded = values[0].new_full((len(values), *shape), pad_value)
     for row, v in zip(padded, values, strict=True):
-        row[..., : v.shape[-1]] = v
+        row.narrow(axis, 0, v.shape[axis]).copy_(v)
     mask = torch.arange(longest)[None, :] < lengths[:, None]
     batch: dict[str, Any] = {"index": torch.as_tensor([s["index"] for s in good], dtype=torch.long),
                              "x": {"values": padded, "mask": mask}, "lengths": lengths}

@@ -23,12 +23,15 @@ class Encoder(nn.Module, Generic[P]):
     Subclasses set ``Params`` (a :class:`proxyml.params.Params` model), ``modality`` and
     ``embed_dim``, and implement :meth:`forward`. Encoders with per-position outputs (time
     steps, tokens) also implement :meth:`forward_sequence`. An encoder that takes padded
-    variable-length batches (``x = {"values": ..., "mask": ...}``) sets ``variable_length``.
+    variable-length batches (``x = {"values": ..., "mask": ...}``) sets ``variable_length``,
+    and ``mask_axis`` when the mask does not run along the last axis of ``values`` (the frames
+    of ``(B, C, T, H, W)`` video: 2).
     """
 
     Params: ClassVar[type[ParamsBase]] = ParamsBase
     modality: ClassVar[str] = ""
     variable_length: ClassVar[bool] = False
+    mask_axis: ClassVar[int] = -1
     registry_name: ClassVar[str] = ""
     embed_dim: int
 

@@ -379,9 +379,15 @@ def drop_rows(value: tuple[np.ndarray, np.ndarray], failed: dict[int, str]) -> t
 
 def write_outputs(recipe: Recipe, out: Path, ids: list[str], outputs: Outputs) -> None:
     """``embeddings.parquet`` and ``proxy_scores.csv`` (``id,proxy_score``, or a column per task);
-    for separately trained tasks also ``embeddings_<key>.parquet`` each."""
+    with several tasks ``features.parquet`` (``id``, every task's embedding ``<key>_e0, ...`` and
+    score ``<key>_score``: one feature table); for separately trained tasks also
+    ``embeddings_<key>.parquet`` each."""
     save_embeddings(out / "embeddings.parquet", ids, outputs.embeddings, outputs.embedding_columns)
     save_scores(out / "proxy_scores.csv", ids, outputs.scores, outputs.score_columns)
+    if recipe.multi_task:  # one feature table: every proxy's embedding and score side by side
+        scores = np.asarray(outputs.scores, dtype=outputs.embeddings.dtype).reshape(len(ids), -1)
+        save_embeddings(out / "features.parquet", ids, np.concatenate([outputs.embeddings, scores], axis=1),
+                        [*outputs.embedding_columns, *(f"{key}_score" for key in outputs.score_columns)])
     if recipe.multi_task and recipe.tasks_training == "separate":
         for key in outputs.score_columns:
             save_embeddings(out / f"embeddings_{key}.parquet", ids, outputs.features[f"proxyml:{key}"])

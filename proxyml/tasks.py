@@ -329,6 +329,30 @@ def fixed_orders(k: int, wanted: int | None = None, limit: int = 24) -> list[tup
     return [identity] + [others[i] for i in sorted(picks)]
 
 
+def reorder_segments(values: torch.Tensor, lengths: torch.Tensor, orders: torch.Tensor, axis: int = -1) -> torch.Tensor:
+    """Each sample of ``values`` (batch first) with the first ``lengths[i]`` steps of ``axis``
+    cut into ``k = orders.shape[1]`` equal segments, put in the order ``orders[i]`` ``(B, k)``;
+    a remainder shorter than a segment, and the padding, stay where they are. The masked form
+    of an ordering task's perturbation (segments of a call, frames of a clip).
+
+    Example:
+        >>> x = torch.arange(7.0)[None, None, :]
+        >>> reorder_segments(x, torch.tensor([6]), torch.tensor([[2, 0, 1]]))[0, 0].tolist()
+        [4.0, 5.0, 0.0, 1.0, 2.0, 3.0, 6.0]
+    """
+    axis = axis % values.ndim
+    k, steps_total = orders.shape[1], values.shape[axis]
+    steps = torch.arange(steps_total, device=values.device)[None, :]
+    size = (lengths.to(values.device) // k).clamp_min(1)[:, None]
+    segment = (steps // size).clamp_max(k - 1)
+    inside = steps < size * k
+    source = orders.to(values.device).gather(1, segment) * size + steps % size
+    index = torch.where(inside, source, steps)  # (B, L)
+    shape = [values.shape[0]] + [1] * (values.ndim - 1)
+    shape[axis] = steps_total
+    return values.gather(axis, index.view(shape).expand_as(values))
+
+
 def create_task(name: str, params: dict[str, Any] | None = None) -> PretextTask:
     """Build the task registered as ``name`` with validated ``params``.
 

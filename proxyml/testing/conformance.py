@@ -267,8 +267,16 @@ def check_encoder_ignores_padding(encoder_cls: type[Encoder], params: dict[str, 
         raise AssertionError("a variable_length encoder's test_input must be a padded batch {'values', 'mask', ...}")
     encoder.eval()
     length = int(x["mask"][0].sum())
-    alone = {key: value[:1, ..., :length] for key, value in x.items()}
-    padded = {key: torch.nn.functional.pad(value, (0, 9)) for key, value in alone.items()}  # 9 more padded steps
+
+    def axis(key: str, value: torch.Tensor) -> int:  # the mask runs along the last axis; values along mask_axis
+        return value.ndim - 1 if key == "mask" or value.ndim == 2 else encoder_cls.mask_axis % value.ndim
+
+    alone = {key: value[:1].narrow(axis(key, value), 0, length) for key, value in x.items()}
+    padded = {}
+    for key, value in alone.items():  # 9 more padded steps
+        shape = list(value.shape)
+        shape[axis(key, value)] = 9
+        padded[key] = torch.cat([value, value.new_zeros(shape)], dim=axis(key, value))
     with torch.no_grad():
         if not torch.allclose(encoder(alone), encoder(padded), atol=1e-5):
             raise AssertionError("a sample's embedding changes with the padding after it: mask every layer's output")

@@ -16,18 +16,17 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import Field, field_validator
+from pydantic import Field
 
-from proxyml.csvfile import delimiter_option, encoding_option
 from proxyml.data import SampleSet
+from proxyml.media import MediaReaderParams
 from proxyml.modalities.audio import baselines, encoders, tasks
 from proxyml.modalities.audio.io import AudioCalls, read_calls
 from proxyml.modality import Modality
-from proxyml.params import Params
 from proxyml.registry import DEMOS, MODALITIES
 
 
-class AudioReaderParams(Params):
+class AudioReaderParams(MediaReaderParams):
     sample_rate: int = Field(8000, ge=1000, le=192000,
                              description="every recording is resampled to this rate (Hz; soxr, never by dropping samples)")
     channels: Literal["mix", "stereo"] = Field(
@@ -39,15 +38,6 @@ class AudioReaderParams(Params):
     min_seconds: float = Field(0.5, ge=0.0, description="a shorter recording is skipped (named in skipped)")
     silence_dbfs: float = Field(-60.0, le=0.0,
                                 description="a recording whose peak in what is read stays below this level is skipped as silent")
-    id_column: str = Field("id", description="a manifest's (or metadata table's) column of call ids")
-    file_column: str = Field("file", description="a manifest's column of recording paths, relative to the manifest")
-    metadata: str | None = Field(None, description="for a folder source: a CSV/Parquet of id + metadata columns "
-                                 "(relative to the recipe)")
-    encoding: str = Field("utf-8", description="a CSV manifest's text encoding")
-    delimiter: str = Field(",", description="what separates a CSV manifest's cells: ',', ';', '|' or a tab ('tab')")
-
-    _delimiter = field_validator("delimiter")(lambda cls, value: delimiter_option(value))
-    _encoding = field_validator("encoding")(lambda cls, value: encoding_option(value))
 
 
 @MODALITIES.register("audio")

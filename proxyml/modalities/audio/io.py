@@ -30,17 +30,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import torch
 
-from proxyml.csvfile import read_csv
-from proxyml.data import SampleSet, SkippedSample, id_text, repeated_ids
+from proxyml.data import SampleSet
 from proxyml.errors import DataError
-from proxyml.sources import resolve_path
+from proxyml.media import count_note, list_media, probe_files, subset_metadata
 
 NAME = "audio"
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".opus", ".mp3", ".aiff", ".aif")
-MANIFEST_SUFFIXES = (".csv", ".parquet", ".pq")
 
 
 def _soundfile() -> Any:
@@ -209,164 +206,39 @@ class AudioCalls(SampleSet):
         return self._read(index, 0.0, min(seconds, float(self.durations[index])))
 
 
-# -- listing -------------------------------------------------------------------------------------
-
-@dataclass
-class Listing:
-    """The recordings to read, before their headers are checked."""
-
-    ids: list[str]
-    files: list[Path]
-    metadata: pd.DataFrame | None
-    source: str
-    notes: list[str]
-
-
-def list_folder(folder: Path) -> Listing:
-    """Every audio file under ``folder`` (recursively); ids are paths relative to it, without
-    the suffix (``queue_a/call17``)."""
-    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES)
-    ids = [p.relative_to(folder).with_suffix("").as_posix() for p in files]
-    dupes = repeated_ids(ids)
-    if dupes:
-        raise DataError(f"data.source: {folder} holds files that differ only in their suffix, e.g. {dupes[:3]}; "
-                        "their ids would repeat. Keep one recording per call, or use a manifest with an id column.")
-    return Listing(ids, files, None, str(folder), [])
-
-
-def list_manifest(path: Path, *, id_column: str, file_column: str, encoding: str, delimiter: str,
-                  label_columns: tuple[str, ...]) -> Listing:
-    """The recordings a manifest names (``file`` relative to the manifest's folder), and its
-    other columns as metadata (less ``label_columns``)."""
-    try:
-        if path.suffix.lower() == ".csv":
-            frame, malformed = read_csv(path, dtype=str, keep_default_na=True, sep=delimiter, encoding=encoding,
-                                        option_hint="data.params")
-        else:
-            frame, malformed = pd.read_parquet(path), []
-    except pd.errors.EmptyDataError:
-        raise DataError(f"data.source: {path} is empty") from None
-    except DataError:
-        raise
-    except (pd.errors.ParserError, OSError, ValueError) as exc:
-        raise DataError(f"data.source: cannot read {path} ({exc})") from None
-    for column, key in ((id_column, "id_column"), (file_column, "file_column")):
-        if column not in frame.columns:
-            raise DataError(f"{path}: needs a {column!r} column (data.params.{key}); has {list(frame.columns)[:10]}")
-    notes = []
-    if malformed:
-        notes.append(f"{len(malformed)} malformed lines of {path.name} were not used: line "
-                     + ", ".join(str(m.line) for m in malformed[:10]))
-    ids = [id_text(v) for v in frame[id_column]]
-    missing = [i + 2 for i, v in enumerate(ids) if not isinstance(v, str) or not v.strip()]
-    if missing:
-        raise DataError(f"{path}: {len(missing)} rows have no {id_column!r}, e.g. line {missing[:5]}")
-    dupes = repeated_ids(ids)
-    if dupes:
-        raise DataError(f"{path}: column {id_column!r} repeats ids, e.g. {dupes[:5]}")
-    files = []
-    for i, name in enumerate(frame[file_column]):
-        if not isinstance(name, str) or not name.strip():
-            raise DataError(f"{path}: line {i + 2} (id {ids[i]!r}) has no {file_column!r}")
-        files.append(resolve_path(name.strip(), path.parent))
-    extra = [c for c in frame.columns if c not in (id_column, file_column)]
-    dropped = [c for c in extra if c in label_columns]
-    if dropped:
-        notes.append(f"manifest columns {dropped} are labels (labels.target) and are not metadata")
-    columns = [c for c in extra if c not in label_columns]
-    metadata = frame[columns].set_axis(pd.Index(ids, name="id")) if columns else None
-    return Listing(ids, files, metadata, str(path), notes)
-
-
 def read_calls(source: str, *, base_dir: Path | None, sample_rate: int, channels: str, window_seconds: float,
                embed_windows: int, min_seconds: float, silence_dbfs: float, id_column: str = "id",
                file_column: str = "file", metadata: str | None = None, encoding: str = "utf-8",
                delimiter: str = ",", label_columns: tuple[str, ...] = ()) -> AudioCalls:
     """List ``source`` (a folder of recordings or a manifest) and check each file's header."""
-    path = resolve_path(source, base_dir)
-    if path.is_dir():
-        listing = list_folder(path)
-        if metadata is not None:
-            listing.metadata = _metadata_table(resolve_path(metadata, base_dir), id_column, encoding, delimiter,
-                                               label_columns, listing.notes)
-    elif path.is_file():
-        if path.suffix.lower() not in MANIFEST_SUFFIXES:
-            raise DataError(f"data.source: {path} is neither a folder of recordings nor a manifest "
-                            f"({', '.join(MANIFEST_SUFFIXES)} with {id_column!r} and {file_column!r} columns)")
-        listing = list_manifest(path, id_column=id_column, file_column=file_column, encoding=encoding,
-                                delimiter=delimiter, label_columns=label_columns)
-    else:
-        raise FileNotFoundError(f"data.source: no folder or manifest at {path}")
-    if not listing.files:
-        raise DataError(f"data.source: {path} holds no recordings ({', '.join(AUDIO_SUFFIXES)})")
+    listing = list_media(source, base_dir=base_dir, suffixes=AUDIO_SUFFIXES, what="recordings",
+                         id_column=id_column, file_column=file_column, metadata=metadata, encoding=encoding,
+                         delimiter=delimiter, label_columns=label_columns)
+
+    def probe(file: Path) -> FileInfo:
+        info = file_info(file)
+        if info.frames <= 0:
+            raise DataError(f"{file.name} holds no audio (0 frames)")
+        if info.seconds < min_seconds:
+            raise DataError(f"{file.name} lasts {info.seconds:.2f} s, less than data.params.min_seconds = "
+                            f"{min_seconds:g}")
+        return info
+
+    ids, files, infos, skipped = probe_files(listing, probe, "recordings")
     target_channels = 1 if channels == "mix" else 2
-    keep_ids, keep_files, infos, skipped = [], [], [], []
-    rates: Counter[int] = Counter()
-    layouts: Counter[int] = Counter()
-    for sample_id, file in zip(listing.ids, listing.files, strict=True):
-        try:
-            if not file.is_file():
-                raise DataError(f"{file} does not exist")
-            if file.stat().st_size == 0:
-                raise DataError(f"{file.name} is empty (0 bytes)")
-            info = file_info(file)
-            if info.frames <= 0:
-                raise DataError(f"{file.name} holds no audio (0 frames)")
-            if info.seconds < min_seconds:
-                raise DataError(f"{file.name} lasts {info.seconds:.2f} s, less than data.params.min_seconds = "
-                                f"{min_seconds:g}")
-        except DataError as exc:
-            skipped.append(SkippedSample(sample_id, str(file), str(exc)))
-            continue
-        keep_ids.append(sample_id)
-        keep_files.append(file)
-        infos.append(info)
-        rates[info.sample_rate] += 1
-        layouts[info.channels] += 1
-    if not keep_ids:
-        reasons = "; ".join(s.reason for s in skipped[:3])
-        raise DataError(f"data.source: none of the {len(listing.files)} recordings in {path} can be used ({reasons})")
-    notes = [*listing.notes, f"Listed {len(keep_ids)} recordings ({sum(i.seconds for i in infos) / 3600:.2f} hours) "
-             f"from {path.name}; each is decoded when used, {window_seconds:g} s windows at {sample_rate} Hz."]
-    converted = {rate: n for rate, n in rates.items() if rate != sample_rate}
-    if converted:
-        notes.append("resampled to {} Hz with soxr: {}".format(
-            sample_rate, ", ".join(f"{n} files at {rate} Hz" for rate, n in sorted(converted.items()))))
-    mixed = {c: n for c, n in layouts.items() if c != target_channels}
-    if mixed:
+    notes = [*listing.notes, f"Listed {len(ids)} recordings ({sum(i.seconds for i in infos) / 3600:.2f} hours) "
+             f"from {Path(listing.source).name}; each is decoded when used, {window_seconds:g} s windows at "
+             f"{sample_rate} Hz."]
+    rates = Counter(i.sample_rate for i in infos if i.sample_rate != sample_rate)
+    if rates:
+        notes.append(f"resampled to {sample_rate} Hz with soxr: " + count_note(rates, lambda r: f"at {r} Hz"))
+    layouts = Counter(i.channels for i in infos if i.channels != target_channels)
+    if layouts:
         how = "mixed down to one channel" if target_channels == 1 else \
             "given two channels (mono duplicated, channels after the second dropped)"
-        notes.append(f"{how}: " + ", ".join(f"{n} files of {c} channel{'s' * (c > 1)}" for c, n in sorted(mixed.items())))
-    table = listing.metadata
-    if table is not None:
-        table = table.reindex(keep_ids)
-    return AudioCalls(keep_files, infos, sample_rate=sample_rate, channels=target_channels,
+        notes.append(f"{how}: " + count_note(layouts, lambda c: f"of {c} channel{'s' * (c > 1)}"))
+    return AudioCalls(files, infos, sample_rate=sample_rate, channels=target_channels,
                       window_seconds=window_seconds, embed_windows=embed_windows, silence_dbfs=silence_dbfs,
-                      ids=keep_ids, spec={"channels": target_channels, "sample_rate": sample_rate,
-                                          "window": int(round(window_seconds * sample_rate)), "kind": "audio"},
-                      source=listing.source, metadata=table, skipped=skipped, notes=notes)
-
-
-def _metadata_table(path: Path, id_column: str, encoding: str, delimiter: str, label_columns: tuple[str, ...],
-                    notes: list[str]) -> pd.DataFrame:
-    """``data.params.metadata`` of a folder source: a CSV/Parquet with ``id`` + free columns."""
-    if not path.is_file():
-        raise FileNotFoundError(f"data.params.metadata: file not found: {path}")
-    try:
-        frame = pd.read_parquet(path) if path.suffix.lower() in (".parquet", ".pq") else \
-            read_csv(path, dtype=str, keep_default_na=True, sep=delimiter, encoding=encoding,
-                     option_hint="data.params")[0]
-    except DataError:
-        raise
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, OSError, ValueError) as exc:
-        raise DataError(f"data.params.metadata: cannot read {path} ({exc})") from None
-    if id_column not in frame.columns:
-        raise DataError(f"{path}: needs a {id_column!r} column (data.params.id_column); has {list(frame.columns)[:10]}")
-    ids = [id_text(v) for v in frame[id_column]]
-    dupes = repeated_ids(ids)
-    if dupes:
-        raise DataError(f"{path}: column {id_column!r} repeats ids, e.g. {dupes[:5]}")
-    columns = [c for c in frame.columns if c != id_column and c not in label_columns]
-    if len(columns) < len(frame.columns) - 1:
-        notes.append(f"metadata columns {[c for c in label_columns if c in frame.columns]} are labels and are not used")
-    return frame[columns].set_axis(pd.Index(ids, name="id"))
+                      ids=ids, spec={"channels": target_channels, "sample_rate": sample_rate,
+                                     "window": int(round(window_seconds * sample_rate)), "kind": "audio"},
+                      source=listing.source, metadata=subset_metadata(listing, ids), skipped=skipped, notes=notes)

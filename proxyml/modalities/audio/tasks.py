@@ -24,6 +24,7 @@ from proxyml.tasks import (
     MetadataTask,
     PairwiseRankingTask,
     fixed_orders,
+    reorder_segments,
 )
 
 NAME = "audio"
@@ -71,20 +72,6 @@ class SegmentOrderParams(Params):
         if self.permutations is not None and self.permutations > total:
             raise ValueError(f"permutations={self.permutations} but {self.segments} segments have only {total} orderings")
         return self
-
-
-def reorder_segments(values: torch.Tensor, lengths: torch.Tensor, orders: torch.Tensor) -> torch.Tensor:
-    """Each row of ``values`` ``(B, C, L)`` with its first ``lengths[i]`` steps cut into
-    ``k = orders.shape[1]`` equal segments put in the order ``orders[i]``; a remainder shorter
-    than a segment, and the padding, stay where they are."""
-    k = orders.shape[1]
-    steps = torch.arange(values.shape[-1], device=values.device)[None, :]
-    size = (lengths // k).clamp_min(1)[:, None]
-    segment = (steps // size).clamp_max(k - 1)
-    inside = steps < size * k
-    source = orders.gather(1, segment) * size + steps % size
-    index = torch.where(inside, source, steps)
-    return values.gather(-1, index[:, None, :].expand_as(values))
 
 
 @TASKS.register("audio.segment_order")

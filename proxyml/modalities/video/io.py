@@ -1,0 +1,286 @@
+"""Read videos (a folder, or a manifest CSV/Parquet) into a :class:`VideoClips` set.
+
+Listing opens each video's container with decord (the decord2 distribution) for its frame count,
+frame rate and frame size; nothing is decoded then. A sample is decoded when it is used, in
+DataLoader workers, and only the clips that are used:
+
+- training sees one clip of ``frames`` frames, every ``stride``-th frame, at a random place in
+  the video (:meth:`VideoClips.load_training`, drawn from the trainer's seeded ``rng``);
+- embeddings, proxy scores and the baseline see ``embed_clips`` clips spread evenly across the
+  video, end to end (:meth:`VideoClips.load`);
+
+so memory is bounded by ``embed_clips x frames`` frames at ``size`` pixels, whatever the length
+of a video. Each clip is decoded as one contiguous window: the frame indices are sorted and
+handed to ``VideoReader.get_batch`` at once, which decodes sequentially from the nearest key
+frame (one seek per clip, never one per frame). Frames are then resized to ``size`` x ``size``
+(area interpolation, torch) and scaled to [0, 1]. (decord2 3.4.0 can resize while it decodes,
+``VideoReader(width=, height=)``, but its ``get_batch`` then fails with "Check failed:
+from_size == to_size", so proxyml resizes after decoding.)
+
+A video that cannot be opened, is empty or has no frames is skipped at listing; one shorter
+than a clip is padded (its last frame repeated; ``short_videos: pad``, noted) or skipped
+(``short_videos: skip``); one that breaks while it is decoded is skipped then. Every skip is
+named with its file and reason.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from proxyml.data import SampleSet, SkippedSample, pad_collate
+from proxyml.errors import DataError
+from proxyml.media import list_media, probe_files, subset_metadata
+
+NAME = "video"
+VIDEO_SUFFIXES = (".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mpg", ".mpeg")
+
+
+def _decord() -> Any:
+    try:
+        import decord
+    except ImportError as exc:  # pragma: no cover - the video extra is part of `make` installs
+        raise DataError(f"video data needs the video extra: pip install 'proxyml[video]' (decord2): {exc}") from None
+    return decord
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What a video's container says."""
+
+    frames: int
+    fps: float
+    height: int
+    width: int
+
+    @property
+    def seconds(self) -> float:
+        return self.frames / self.fps if self.fps > 0 else 0.0
+
+
+def _open(path: Path) -> Any:
+    decord = _decord()
+    try:
+        return decord.VideoReader(str(path), num_threads=1)
+    except Exception as exc:  # decord raises RuntimeError or its own DECORDError (an Exception)
+        raise DataError(f"{path.name}: cannot be opened as a video ({str(exc).splitlines()[0][:160]})") from None
+
+
+def video_info(path: Path) -> VideoInfo:
+    """The container's frame count, rate and frame size; :class:`DataError` naming the file when
+    decord cannot open it or it holds no frames."""
+    reader = _open(path)
+    try:
+        frames = len(reader)
+        if frames <= 0:
+            raise DataError(f"{path.name} holds no frames")
+        shape = reader[0].shape
+        height, width = int(shape[0]), int(shape[1])
+        if len(shape) != 3 or shape[2] != 3:  # decord2's frame layout bug (see get_batch): ask the container
+            import av
+
+            with av.open(str(path)) as container:
+                height, width = container.streams.video[0].height, container.streams.video[0].width
+        fps = float(reader.get_avg_fps())
+    except DataError:
+        raise
+    except Exception as exc:
+        raise DataError(f"{path.name}: cannot be read as a video ({str(exc).splitlines()[0][:160]})") from None
+    finally:
+        del reader
+    return VideoInfo(frames, fps if math.isfinite(fps) and fps > 0 else 25.0, height, width)
+
+
+def clip_indices(start: int, frames: int, stride: int, total: int) -> np.ndarray:
+    """The sorted frame indices of a clip from ``start``; past the end, the last frame repeats."""
+    return np.minimum(start + stride * np.arange(frames), total - 1)
+
+
+DECORD_LAYOUT_BUG = "from_size == to_size"
+
+
+def get_batch(reader: Any, path: Path, indices: np.ndarray) -> np.ndarray:
+    """Frames ``indices`` (sorted) of ``path`` as uint8 ``(n, H, W, 3)``: decord's ``get_batch``
+    (one seek, then sequential decoding), or PyAV for the frame widths where decord2 3.4.0 copies
+    frames with the wrong layout (it fails with "Check failed: from_size == to_size"; measured here
+    for square frames 16, 24, 32, 48, 96 and 144 pixels wide)."""
+    try:
+        return reader.get_batch(indices.tolist()).asnumpy()
+    except Exception as exc:
+        if DECORD_LAYOUT_BUG not in str(exc):
+            raise
+    return pyav_frames(path, indices)
+
+
+def pyav_frames(path: Path, indices: np.ndarray) -> np.ndarray:
+    """Frames ``indices`` (sorted) of ``path`` decoded with PyAV: one seek to the key frame before
+    the first, then sequential decoding up to the last."""
+    import av
+
+    wanted = sorted({int(i) for i in indices})
+    found: dict[int, np.ndarray] = {}
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        stream.thread_count = 1
+        rate = float(stream.average_rate or stream.guessed_rate or 25)
+        start = float(stream.start_time or 0) * float(stream.time_base or 0)
+        if wanted[0] > 0 and stream.time_base is not None:
+            container.seek(int((start + max(0.0, (wanted[0] - 1) / rate)) / float(stream.time_base)), stream=stream,
+                           backward=True, any_frame=False)
+        for number, frame in enumerate(container.decode(stream)):
+            index = round((float(frame.time) - start) * rate) if frame.time is not None else number
+            if index in wanted:
+                found[index] = frame.to_ndarray(format="rgb24")
+            if index >= wanted[-1]:
+                break
+    missing = [i for i in wanted if i not in found]
+    if missing:
+        raise DataError(f"{path.name}: frames {missing[:5]} could not be decoded")
+    lookup = {i: found[i] for i in wanted}
+    return np.stack([lookup[int(i)] for i in indices])
+
+
+class VideoClips(SampleSet):
+    """One video a sample, decoded when loaded: float32 ``(3, T, size, size)`` in [0, 1] (see
+    the module docstring for which frames); batched padded along ``T`` with a frame mask.
+
+    Attributes:
+        files: the video of each sample.
+        infos: each video's container facts.
+        durations: each video's length in seconds.
+    """
+
+    modality = NAME
+    variable_length = True
+    file_backed = True
+    decode_errors = (DataError, OSError, ValueError, EOFError, RuntimeError)
+
+    def __init__(self, files: list[Path], infos: list[VideoInfo], *, frames: int, stride: int, size: int,
+                 embed_clips: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.files, self.infos = files, infos
+        self.frames, self.stride, self.size, self.embed_clips = frames, stride, size, embed_clips
+        self.durations = np.array([info.seconds for info in infos], dtype=np.float64)
+        span = (frames - 1) * stride + 1
+        self.lengths = np.array([frames if info.frames >= span else 1 + (info.frames - 1) // stride
+                                 for info in infos], dtype=np.int64)
+
+    @property
+    def span(self) -> int:
+        """How many frames of the video one clip covers."""
+        return (self.frames - 1) * self.stride + 1
+
+    def sample_source(self, index: int) -> str:
+        return str(self.files[index])
+
+    def collate(self, samples: list[dict[str, Any]]) -> dict[str, Any]:
+        """Padded along the frames: ``x = {"values": (B, 3, T_max, size, size), "mask": (B, T_max)}``."""
+        return pad_collate(samples, axis=1)
+
+    def clip_starts(self, index: int) -> list[int]:
+        """The first frame of each clip :meth:`load` reads: evenly spread, first at 0."""
+        total = self.infos[index].frames
+        if total <= self.span:
+            return [0]
+        count = min(self.embed_clips, max(1, total // self.span))
+        return [int(round(s)) for s in np.linspace(0, total - self.span, count)]
+
+    def _decode(self, index: int, starts: Sequence[int]) -> np.ndarray:
+        """Clips from ``starts``: uint8 ``(T, H, W, 3)``, each clip's frames decoded at once."""
+        info, path = self.infos[index], self.files[index]
+        reader = _open(path)
+        try:
+            parts = []
+            for start in starts:
+                wanted = clip_indices(start, self.frames, self.stride, info.frames)
+                if info.frames < self.span:  # a short video: its own frames only (padding happens in collate)
+                    wanted = np.unique(wanted)
+                parts.append(get_batch(reader, path, wanted))
+            return np.concatenate(parts, axis=0)
+        except DataError:
+            raise
+        except Exception as exc:
+            raise DataError(f"{path.name}: cannot be decoded ({str(exc).splitlines()[0][:160]})") from None
+        finally:
+            del reader
+
+    def _frames(self, decoded: np.ndarray) -> torch.Tensor:
+        """uint8 ``(T, H, W, 3)`` -> float32 ``(3, T, size, size)`` in [0, 1]."""
+        if decoded.ndim != 4 or decoded.shape[0] == 0:
+            raise DataError(f"decoded frames have shape {decoded.shape}")
+        x = torch.from_numpy(np.ascontiguousarray(decoded)).permute(0, 3, 1, 2).float().div_(255.0)
+        if x.shape[-2:] != (self.size, self.size):
+            x = F.interpolate(x, size=(self.size, self.size), mode="area")
+        return x.permute(1, 0, 2, 3).contiguous()
+
+    def load(self, index: int) -> torch.Tensor:
+        return self._frames(self._decode(index, self.clip_starts(index)))
+
+    def load_training(self, index: int, rng: np.random.Generator) -> torch.Tensor:
+        """One clip at a random place (the whole video when it is shorter than a clip)."""
+        total = self.infos[index].frames
+        start = int(rng.integers(0, total - self.span + 1)) if total > self.span else 0
+        return self._frames(self._decode(index, [start]))
+
+    def raw(self, indices: Sequence[int] | np.ndarray) -> np.ndarray:
+        """The videos at ``indices`` as an object array of ``(3, T, size, size)`` float32 arrays."""
+        out = np.empty(len(indices), dtype=object)
+        for slot, index in enumerate(indices):
+            out[slot] = self.load(int(index)).numpy()
+        return out
+
+    def filmstrip(self, index: int, count: int = 5) -> np.ndarray:
+        """``count`` frames spread across the whole video, uint8 ``(count, H, W, 3)`` at its own size."""
+        total = self.infos[index].frames
+        picks = sorted({int(round(v)) for v in np.linspace(0, total - 1, min(count, total))})
+        reader = _open(self.files[index])
+        try:
+            return get_batch(reader, self.files[index], np.asarray(picks))
+        except Exception as exc:
+            raise DataError(f"{self.files[index].name}: cannot be decoded ({str(exc).splitlines()[0][:160]})") from None
+        finally:
+            del reader
+
+
+def read_videos(source: str, *, base_dir: Path | None, frames: int, stride: int, size: int, embed_clips: int,
+                short_videos: str, id_column: str = "id", file_column: str = "file", metadata: str | None = None,
+                encoding: str = "utf-8", delimiter: str = ",", label_columns: tuple[str, ...] = ()) -> VideoClips:
+    """List ``source`` (a folder of videos or a manifest) and read each container's header."""
+    listing = list_media(source, base_dir=base_dir, suffixes=VIDEO_SUFFIXES, what="videos", id_column=id_column,
+                         file_column=file_column, metadata=metadata, encoding=encoding, delimiter=delimiter,
+                         label_columns=label_columns)
+    ids, files, infos, skipped = probe_files(listing, video_info, "videos")
+    span = (frames - 1) * stride + 1
+    short = [i for i, info in enumerate(infos) if info.frames < span]
+    notes = list(listing.notes)
+    if short and short_videos == "skip":
+        for i in short:
+            skipped.append(SkippedSample(ids[i], str(files[i]), f"{files[i].name} has {infos[i].frames} frames, "
+                                         f"fewer than one clip ({frames} frames every {stride}: {span}); "
+                                         "data.params.short_videos: skip"))
+        keep = [i for i in range(len(ids)) if i not in set(short)]
+        if not keep:
+            raise DataError(f"data.source: every video in {listing.source} is shorter than one clip ({span} frames); "
+                            "lower data.params.frames or stride, or set short_videos: pad")
+        ids, files, infos = [ids[i] for i in keep], [files[i] for i in keep], [infos[i] for i in keep]
+    elif short:
+        notes.append(f"{len(short)} videos are shorter than one clip ({span} frames) and are used with the frames "
+                     f"they have, padded and masked (data.params.short_videos: pad), e.g. "
+                     f"{[ids[i] for i in short[:3]]}")
+    hours = sum(info.seconds for info in infos) / 3600
+    notes.insert(0, f"Listed {len(ids)} videos ({hours:.2f} hours) from {Path(listing.source).name}; each is decoded "
+                 f"when used, clips of {frames} frames every {stride}, resized to {size}x{size}.")
+    sizes = {(info.width, info.height) for info in infos}
+    if sizes != {(size, size)}:
+        notes.append(f"frames resized to {size}x{size} from " + ", ".join(f"{w}x{h}" for w, h in sorted(sizes)[:5])
+                     + (" ..." if len(sizes) > 5 else ""))
+    return VideoClips(files, infos, frames=frames, stride=stride, size=size, embed_clips=embed_clips, ids=ids,
+                      spec={"channels": 3, "frames": frames, "size": size, "kind": "video"}, source=listing.source,
+                      metadata=subset_metadata(listing, ids), skipped=skipped, notes=notes)

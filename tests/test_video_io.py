@@ -1,0 +1,169 @@
+"""The video reader on videos written by the tests with PyAV: mp4/H.264 and avi/MJPEG, broken,
+truncated, zero-length and one-frame files, short videos, long ones, folders and manifests."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from proxyml.errors import DataError
+from proxyml.modalities.video import VideoModality, VideoReaderParams, write_video
+from proxyml.modalities.video.io import VideoClips, clip_indices, pyav_frames
+
+
+def frames_with_counter(count: int, size: int = 64) -> np.ndarray:
+    """Frames whose brightness tells their index (frame i has level 10 + 2 i, capped)."""
+    levels = np.minimum(10 + 2 * np.arange(count), 250).astype(np.uint8)
+    return np.broadcast_to(levels[:, None, None, None], (count, size, size, 3)).copy()
+
+
+def read(source, **params) -> VideoClips:
+    dataset = VideoModality().read(str(source), VideoReaderParams(**{"frames": 4, "stride": 2, "size": 32,
+                                                                     "embed_clips": 3, **params}))
+    assert isinstance(dataset, VideoClips)
+    return dataset
+
+
+def level_of(frame: torch.Tensor) -> float:
+    return float(frame.mean()) * 255
+
+
+@pytest.mark.parametrize(("name", "codec"), [("a.mp4", "libx264"), ("a.avi", "mjpeg")])
+def test_a_clip_is_the_right_frames_resized_and_scaled(tmp_path, name, codec) -> None:
+    write_video(tmp_path / name, frames_with_counter(40), codec=codec)
+    dataset = read(tmp_path, size=32)
+    assert dataset.ids == ["a"] and dataset.spec == {"channels": 3, "frames": 4, "size": 32, "kind": "video"}
+    assert dataset.infos[0].frames == 40 and dataset.infos[0].fps == pytest.approx(10.0)
+    clip = dataset.load_training(0, np.random.default_rng(3))
+    assert clip.shape == (3, 4, 32, 32) and clip.dtype == torch.float32 and 0.0 <= float(clip.min()) <= 1.0
+    levels = [level_of(clip[:, t]) for t in range(4)]
+    steps = np.diff(levels)
+    np.testing.assert_allclose(steps, 4.0, atol=1.5)  # every second frame: +2 levels per frame x stride 2
+    again = dataset.load_training(0, np.random.default_rng(3))
+    torch.testing.assert_close(clip, again)  # the trainer's seed decides the clip
+    assert any("resized to 32x32 from 64x64" in note for note in dataset.notes)
+
+
+def test_embedding_reads_clips_spread_across_a_long_video_and_no_more(tmp_path) -> None:
+    write_video(tmp_path / "long.mp4", frames_with_counter(120, size=40))
+    dataset = read(tmp_path, frames=4, stride=2, embed_clips=3, size=40)
+    assert dataset.clip_starts(0) == [0, 56, 113]
+    video = dataset.load(0)
+    assert video.shape == (3, 12, 40, 40)  # 3 clips of 4 frames: bounded, whatever the video's length
+    firsts = [level_of(video[:, 4 * k]) for k in range(3)]
+    np.testing.assert_allclose(firsts, [10, 10 + 2 * 56, min(250, 10 + 2 * 113)], atol=2.5)
+
+
+def test_decoding_asks_for_sorted_contiguous_windows(tmp_path, monkeypatch) -> None:
+    write_video(tmp_path / "v.mp4", frames_with_counter(60))
+    dataset = read(tmp_path, frames=4, stride=3, embed_clips=2)
+    calls = []
+    import decord
+
+    original = decord.VideoReader.get_batch
+
+    def spy(self, indices):
+        calls.append(list(indices))
+        return original(self, indices)
+
+    monkeypatch.setattr(decord.VideoReader, "get_batch", spy)
+    dataset.load(0)
+    assert calls == [[0, 3, 6, 9], [50, 53, 56, 59]]  # one call (one seek) per clip, sorted
+
+
+def test_pyav_fallback_gives_the_frames_decord_gives(tmp_path) -> None:
+    import decord
+
+    write_video(tmp_path / "v.mp4", (np.random.default_rng(0).random((30, 64, 64, 3)) * 255).astype(np.uint8))
+    indices = np.array([5, 7, 9, 21])
+    ours = pyav_frames(tmp_path / "v.mp4", indices)
+    theirs = decord.VideoReader(str(tmp_path / "v.mp4")).get_batch(indices.tolist()).asnumpy()
+    assert ours.shape == theirs.shape
+    assert np.abs(ours.astype(int) - theirs.astype(int)).mean() < 2.0  # the same decoder underneath
+
+
+def test_a_width_decord_mislays_is_decoded_through_pyav(tmp_path) -> None:
+    write_video(tmp_path / "narrow.mp4", frames_with_counter(12, size=32))  # 32 px: decord2 3.4 fails here
+    dataset = read(tmp_path, size=32)
+    assert (dataset.infos[0].height, dataset.infos[0].width) == (32, 32)
+    clip = dataset.load(0)
+    assert clip.shape[0] == 3 and clip.shape[2:] == (32, 32)
+    assert level_of(clip[:, 1]) == pytest.approx(14, abs=2)
+
+
+def test_broken_files_are_skipped_and_named(tmp_path) -> None:
+    write_video(tmp_path / "good.mp4", frames_with_counter(12))
+    (tmp_path / "empty.mp4").write_bytes(b"")
+    (tmp_path / "junk.avi").write_bytes(b"not a video" * 50)
+    write_video(tmp_path / "whole.mp4", frames_with_counter(12))
+    (tmp_path / "cut.mp4").write_bytes((tmp_path / "whole.mp4").read_bytes()[:600])
+    (tmp_path / "whole.mp4").unlink()
+    dataset = read(tmp_path)
+    assert dataset.ids == ["good"]
+    reasons = {s.id: s.reason for s in dataset.skipped}
+    assert set(reasons) == {"empty", "junk", "cut"}
+    assert "empty (0 bytes)" in reasons["empty"]
+    assert "junk.avi: cannot be opened as a video" in reasons["junk"]
+    assert "cut.mp4: cannot be opened as a video" in reasons["cut"]
+
+
+def test_a_video_damaged_after_listing_fails_as_a_skippable_sample(tmp_path) -> None:
+    write_video(tmp_path / "v.mp4", frames_with_counter(30))
+    dataset = read(tmp_path)
+    (tmp_path / "v.mp4").write_bytes(b"\x00" * 100)
+    sample = dataset[0]
+    assert "failed" in sample and "v.mp4" in sample["failed"]
+
+
+def test_a_one_frame_video_and_short_videos_are_padded_or_skipped_by_recipe(tmp_path) -> None:
+    write_video(tmp_path / "one.mp4", frames_with_counter(1))
+    write_video(tmp_path / "short.avi", frames_with_counter(5), codec="mjpeg")
+    write_video(tmp_path / "long.mp4", frames_with_counter(20))
+    padded = read(tmp_path, frames=4, stride=2)  # a clip spans 7 frames
+    assert padded.ids == ["long", "one", "short"]
+    assert padded.load(padded.ids.index("one")).shape[1] == 1
+    assert padded.load(padded.ids.index("short")).shape[1] == 3  # frames 0, 2, 4
+    assert padded.lengths.tolist() == [4, 1, 3]
+    assert any("2 videos are shorter than one clip (7 frames)" in note for note in padded.notes)
+    batch = padded.collate([padded[(i, 0)] for i in range(3)])  # training clips
+    assert batch["x"]["values"].shape == (3, 3, 4, 32, 32) and batch["x"]["mask"].sum(1).tolist() == [4, 1, 3]
+    skipped = read(tmp_path, frames=4, stride=2, short_videos="skip")
+    assert skipped.ids == ["long"]
+    assert {s.id for s in skipped.skipped} == {"one", "short"}
+    assert "fewer than one clip" in skipped.skipped[0].reason and "short_videos: skip" in skipped.skipped[0].reason
+
+
+def test_a_manifest_with_metadata_and_a_folder_recursively(tmp_path) -> None:
+    (tmp_path / "exams" / "clinic_a").mkdir(parents=True)
+    write_video(tmp_path / "exams" / "clinic_a" / "e1.mp4", frames_with_counter(10))
+    write_video(tmp_path / "exams" / "e2.avi", frames_with_counter(10), codec="mjpeg")
+    folder = VideoModality().read("exams", VideoReaderParams(size=32), base_dir=tmp_path)
+    assert folder.ids == ["clinic_a/e1", "e2"]
+    pd.DataFrame({"id": ["E1", "E2"], "file": ["exams/clinic_a/e1.mp4", "exams/e2.avi"], "site": ["a", "b"],
+                  "biopsy": ["positive", "negative"]}).to_csv(tmp_path / "m.csv", index=False)
+    manifest = VideoModality().read(str(tmp_path / "m.csv"), VideoReaderParams(size=32), label_columns=("biopsy",))
+    assert manifest.ids == ["E1", "E2"] and list(manifest.metadata.columns) == ["site"]
+
+
+def test_clip_indices_repeat_the_last_frame_past_the_end() -> None:
+    assert clip_indices(5, 4, 2, 10).tolist() == [5, 7, 9, 9]
+
+
+def test_the_set_pickles_and_decodes_in_workers(tmp_path) -> None:
+    for i in range(4):
+        write_video(tmp_path / f"v{i}.mp4", frames_with_counter(10 + 5 * i))
+    dataset = pickle.loads(pickle.dumps(read(tmp_path)))
+    loader = torch.utils.data.DataLoader(dataset, batch_size=4, num_workers=2, collate_fn=dataset.collate)
+    batch = next(iter(loader))
+    assert batch["x"]["values"].shape[:2] == (4, 3) and batch["x"]["mask"].shape[0] == 4
+
+
+def test_no_source_is_named(tmp_path) -> None:
+    with pytest.raises(FileNotFoundError, match="no folder or manifest"):
+        read(tmp_path / "nowhere")
+    with pytest.raises(DataError, match="holds no videos"):
+        read(tmp_path)
