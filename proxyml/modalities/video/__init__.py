@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import html
 import io as _io
+from fractions import Fraction
 from pathlib import Path
 from typing import Any, Literal
 
@@ -33,6 +34,9 @@ class VideoReaderParams(MediaReaderParams):
     size: int = Field(64, ge=8, le=1024, description="frames are resized to size x size pixels")
     embed_clips: int = Field(4, ge=1, le=256, description="embeddings, proxy scores and the baseline use this many "
                              "clips spread evenly across each video: memory does not grow with video length")
+    decoder: Literal["decord", "pyav"] = Field(
+        "decord", description="decord: one get_batch per clip (fast); pyav: PyAV, frames matched by their "
+        "timestamps (for files whose key packets are not key frames, where decord2 3.4.0 returns wrong frames)")
     short_videos: Literal["pad", "skip"] = Field(
         "pad", description="a video shorter than one clip: pad (use its frames, masked; noted) or skip (named)")
 
@@ -57,7 +61,7 @@ class VideoModality(Modality[VideoReaderParams]):
     def write_test_data(cls, folder: Path) -> tuple[str, dict[str, Any]]:
         """Six small videos (mp4/H.264 and avi/MJPEG, 3 to 20 frames) and a manifest."""
         manifest = write_test_videos(folder / "videos", n=6)
-        return str(manifest), {"frames": 4, "stride": 2, "size": 16, "embed_clips": 2}
+        return str(manifest), {"frames": 4, "stride": 2, "size": 16, "embed_clips": 2}  # 40 px read, 16 px used
 
     def preview(self, dataset: SampleSet, position: int) -> str | None:
         """A filmstrip: five frames spread across the whole video."""
@@ -97,21 +101,24 @@ def write_video(path: Path, frames: np.ndarray, fps: int = 10, codec: str = "lib
 
     path.parent.mkdir(parents=True, exist_ok=True)
     with av.open(str(path), "w") as container:
-        stream = container.add_stream(codec, rate=fps)
+        options = {"preset": "veryfast", "crf": "20", "threads": "1", "x264-params": "bframes=0:scenecut=0"} \
+            if codec == "libx264" else {}  # no B-frames: with them libx264 gives other bytes from run to run;
+        # no scene-cut I-frames: this PyAV muxes them as key packets, which decord then seeks to wrongly
+        stream = container.add_stream(codec, rate=fps, options=options)
         stream.height, stream.width = int(frames.shape[1]), int(frames.shape[2])
         stream.pix_fmt = "yuvj420p" if codec == "mjpeg" else "yuv420p"
         stream.thread_count = 1
-        if codec == "libx264":
-            stream.options = {"preset": "veryfast", "crf": "20"}
-        for frame in frames:
-            for packet in stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")):
+        for number, frame in enumerate(frames):
+            picture = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")
+            picture.pts, picture.time_base = number, Fraction(1, fps)  # explicit: frame i is shown i-th
+            for packet in stream.encode(picture):
                 container.mux(packet)
         for packet in stream.encode():
             container.mux(packet)
     return path
 
 
-def write_test_videos(folder: Path, n: int = 6, size: int = 32, seed: int = 0) -> Path:
+def write_test_videos(folder: Path, n: int = 6, size: int = 40, seed: int = 0) -> Path:
     """``n`` small videos in ``folder`` (mp4/H.264 and avi/MJPEG, 3 to 20 frames: one shorter
     than a 4-frame clip at stride 2) of a bright square moving down or up on noise, and
     ``manifest.csv`` (``id, file, motion``) beside them: the conformance suite's data."""
@@ -146,7 +153,7 @@ class ColposcopyDemo:
         from proxyml.modalities.video.demo import write_colposcopy
 
         if small:
-            return write_colposcopy(folder, n_videos=16, n_labelled=12, seed=seed, size=48, min_seconds=3.0,
+            return write_colposcopy(folder, n_videos=16, n_labelled=12, seed=seed, size=56, min_seconds=3.0,
                                     max_seconds=5.0)
         return write_colposcopy(folder, seed=seed)
 

@@ -110,7 +110,9 @@ def get_batch(reader: Any, path: Path, indices: np.ndarray) -> np.ndarray:
     """Frames ``indices`` (sorted) of ``path`` as uint8 ``(n, H, W, 3)``: decord's ``get_batch``
     (one seek, then sequential decoding), or PyAV for the frame widths where decord2 3.4.0 copies
     frames with the wrong layout (it fails with "Check failed: from_size == to_size"; measured here
-    for square frames 16, 24, 32, 48, 96 and 144 pixels wide)."""
+    for square frames 16, 24, 32, 48, 96 and 144 pixels wide). ``reader`` ``None``: PyAV."""
+    if reader is None:
+        return pyav_frames(path, indices)
     try:
         return reader.get_batch(indices.tolist()).asnumpy()
     except Exception as exc:
@@ -163,9 +165,9 @@ class VideoClips(SampleSet):
     decode_errors = (DataError, OSError, ValueError, EOFError, RuntimeError)
 
     def __init__(self, files: list[Path], infos: list[VideoInfo], *, frames: int, stride: int, size: int,
-                 embed_clips: int, **kwargs: Any) -> None:
+                 embed_clips: int, decoder: str = "decord", **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.files, self.infos = files, infos
+        self.files, self.infos, self.decoder = files, infos, decoder
         self.frames, self.stride, self.size, self.embed_clips = frames, stride, size, embed_clips
         self.durations = np.array([info.seconds for info in infos], dtype=np.float64)
         span = (frames - 1) * stride + 1
@@ -195,7 +197,7 @@ class VideoClips(SampleSet):
     def _decode(self, index: int, starts: Sequence[int]) -> np.ndarray:
         """Clips from ``starts``: uint8 ``(T, H, W, 3)``, each clip's frames decoded at once."""
         info, path = self.infos[index], self.files[index]
-        reader = _open(path)
+        reader = _open(path) if self.decoder == "decord" else None
         try:
             parts = []
             for start in starts:
@@ -240,7 +242,7 @@ class VideoClips(SampleSet):
         """``count`` frames spread across the whole video, uint8 ``(count, H, W, 3)`` at its own size."""
         total = self.infos[index].frames
         picks = sorted({int(round(v)) for v in np.linspace(0, total - 1, min(count, total))})
-        reader = _open(self.files[index])
+        reader = _open(self.files[index]) if self.decoder == "decord" else None
         try:
             return get_batch(reader, self.files[index], np.asarray(picks))
         except Exception as exc:
@@ -250,7 +252,7 @@ class VideoClips(SampleSet):
 
 
 def read_videos(source: str, *, base_dir: Path | None, frames: int, stride: int, size: int, embed_clips: int,
-                short_videos: str, id_column: str = "id", file_column: str = "file", metadata: str | None = None,
+                short_videos: str, decoder: str = "decord", id_column: str = "id", file_column: str = "file", metadata: str | None = None,
                 encoding: str = "utf-8", delimiter: str = ",", label_columns: tuple[str, ...] = ()) -> VideoClips:
     """List ``source`` (a folder of videos or a manifest) and read each container's header."""
     listing = list_media(source, base_dir=base_dir, suffixes=VIDEO_SUFFIXES, what="videos", id_column=id_column,
@@ -281,6 +283,7 @@ def read_videos(source: str, *, base_dir: Path | None, frames: int, stride: int,
     if sizes != {(size, size)}:
         notes.append(f"frames resized to {size}x{size} from " + ", ".join(f"{w}x{h}" for w, h in sorted(sizes)[:5])
                      + (" ..." if len(sizes) > 5 else ""))
-    return VideoClips(files, infos, frames=frames, stride=stride, size=size, embed_clips=embed_clips, ids=ids,
+    return VideoClips(files, infos, frames=frames, stride=stride, size=size, embed_clips=embed_clips,
+                      decoder=decoder, ids=ids,
                       spec={"channels": 3, "frames": frames, "size": size, "kind": "video"}, source=listing.source,
                       metadata=subset_metadata(listing, ids), skipped=skipped, notes=notes)
