@@ -115,7 +115,7 @@ class TrainerSection(Section):
         "auto", description="batch variable-length samples of similar length together (less padding); auto: "
         "when the data knows its samples' lengths and one process trains")
     predict_batch_size: int | None = Field(None, ge=1, description="batch size for embedding and scoring "
-                                           "(default: 4 x batch_size)")
+                                           "(default: 4 x batch_size; batch_size for file-backed data of varying length)")
     deterministic: bool | None = Field(None, description="default: True on CPU, False on GPUs")
     gradient_clip_val: float | None = None
     log_every_n_steps: int = Field(10, ge=1)

@@ -539,6 +539,14 @@ def split_unlabeled(size: int, val_fraction: float, seed: int) -> tuple[np.ndarr
     return np.sort(order[n_val:]), np.sort(order[:n_val])
 
 
+def default_predict_batch_size(batch_size: int, dataset: SampleSet) -> int:
+    """``trainer.predict_batch_size`` when the recipe sets none: 4 x ``batch_size`` for data in
+    memory (small samples), ``batch_size`` for file-backed variable-length data (calls, videos:
+    a sample embeds several windows or clips, so a batch of 4 x 32 calls held about 3.4 GB in the
+    audio benchmark's spectrograms and activations)."""
+    return batch_size if dataset.file_backed and dataset.variable_length else 4 * batch_size
+
+
 class Trainer:
     """Train and apply pretext models as the recipe's ``trainer:`` section says.
 
@@ -758,7 +766,7 @@ class Trainer:
         writer = _ArrayWriter(len(dataset), module.encoder.embed_dim, len(module.tasks))
         trainer = pl.Trainer(**common, logger=False, enable_checkpointing=False, callbacks=[writer])
         module.decode_failures = {}
-        batch_size = self.config.predict_batch_size or 4 * self.config.batch_size
+        batch_size = self.config.predict_batch_size or default_predict_batch_size(self.config.batch_size, dataset)
         with limited_threads(self.threads(dataset)):
             trainer.predict(module, self._loader(dataset, np.arange(len(dataset)), shuffle=False,
                                                  batch_size=batch_size), return_predictions=False)

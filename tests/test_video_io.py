@@ -213,3 +213,16 @@ def test_no_source_is_named(tmp_path) -> None:
         read(tmp_path / "nowhere")
     with pytest.raises(DataError, match="holds no videos"):
         read(tmp_path)
+
+
+def test_per_clip_samples_are_the_clips_embedding_reads(tmp_path) -> None:
+    write_video(tmp_path / "long.mp4", frames_with_counter(60, size=40))
+    write_video(tmp_path / "short.mp4", frames_with_counter(9, size=40))
+    pd.DataFrame({"id": ["long", "short"], "site": ["a", "b"]}).to_csv(tmp_path / "meta.csv", index=False)
+    whole = read(tmp_path, frames=4, stride=2, embed_clips=3, size=40)
+    clips = VideoModality().read(str(tmp_path), VideoReaderParams(frames=4, stride=2, embed_clips=3, size=40,
+                                                                  per_clip=True, metadata=str(tmp_path / "meta.csv")))
+    assert clips.ids == ["long#0", "long#1", "long#2", "short#0"]
+    assert clips.metadata["site"].tolist() == ["a", "a", "a", "b"]
+    torch.testing.assert_close(torch.cat([clips.load(i) for i in range(3)], dim=1), whole.load(0))
+    assert clips.load(3).shape[1] == 4 and any("one sample per clip" in note for note in clips.notes)

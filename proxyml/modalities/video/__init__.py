@@ -37,6 +37,8 @@ class VideoReaderParams(MediaReaderParams):
     decoder: Literal["decord", "pyav"] = Field(
         "decord", description="decord: one get_batch per clip (fast); pyav: PyAV, frames matched by their "
         "timestamps (for files whose key packets are not key frames, where decord2 3.4.0 returns wrong frames)")
+    per_clip: bool = Field(False, description="one sample per clip that embedding reads (ids <video id>#<k>): "
+                           "embeddings and proxy scores per clip; labels must then be keyed by those ids")
     short_videos: Literal["pad", "skip"] = Field(
         "pad", description="a video shorter than one clip: pad (use its frames, masked; noted) or skip (named)")
 

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import torch
 import torch.nn.functional as F
 
@@ -165,9 +166,10 @@ class VideoClips(SampleSet):
     decode_errors = (DataError, OSError, ValueError, EOFError, RuntimeError)
 
     def __init__(self, files: list[Path], infos: list[VideoInfo], *, frames: int, stride: int, size: int,
-                 embed_clips: int, decoder: str = "decord", **kwargs: Any) -> None:
+                 embed_clips: int, decoder: str = "decord", starts: list[int] | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.files, self.infos, self.decoder = files, infos, decoder
+        self.starts = starts  # per-clip samples: the one clip each sample is (else None)
         self.frames, self.stride, self.size, self.embed_clips = frames, stride, size, embed_clips
         self.durations = np.array([info.seconds for info in infos], dtype=np.float64)
         span = (frames - 1) * stride + 1
@@ -187,7 +189,10 @@ class VideoClips(SampleSet):
         return pad_collate(samples, axis=1)
 
     def clip_starts(self, index: int) -> list[int]:
-        """The first frame of each clip :meth:`load` reads: evenly spread, first at 0."""
+        """The first frame of each clip :meth:`load` reads: evenly spread, first at 0 (a per-clip
+        sample: its own clip)."""
+        if self.starts is not None:
+            return [self.starts[index]]
         total = self.infos[index].frames
         if total <= self.span:
             return [0]
@@ -252,13 +257,14 @@ class VideoClips(SampleSet):
 
 
 def read_videos(source: str, *, base_dir: Path | None, frames: int, stride: int, size: int, embed_clips: int,
-                short_videos: str, decoder: str = "decord", id_column: str = "id", file_column: str = "file", metadata: str | None = None,
+                short_videos: str, decoder: str = "decord", per_clip: bool = False, id_column: str = "id", file_column: str = "file", metadata: str | None = None,
                 encoding: str = "utf-8", delimiter: str = ",", label_columns: tuple[str, ...] = ()) -> VideoClips:
     """List ``source`` (a folder of videos or a manifest) and read each container's header."""
     listing = list_media(source, base_dir=base_dir, suffixes=VIDEO_SUFFIXES, what="videos", id_column=id_column,
                          file_column=file_column, metadata=metadata, encoding=encoding, delimiter=delimiter,
                          label_columns=label_columns)
     ids, files, infos, skipped = probe_files(listing, video_info, "videos")
+    metadata_table = subset_metadata(listing, ids)
     span = (frames - 1) * stride + 1
     short = [i for i, info in enumerate(infos) if info.frames < span]
     notes = list(listing.notes)
@@ -283,7 +289,20 @@ def read_videos(source: str, *, base_dir: Path | None, frames: int, stride: int,
     if sizes != {(size, size)}:
         notes.append(f"frames resized to {size}x{size} from " + ", ".join(f"{w}x{h}" for w, h in sorted(sizes)[:5])
                      + (" ..." if len(sizes) > 5 else ""))
-    return VideoClips(files, infos, frames=frames, stride=stride, size=size, embed_clips=embed_clips,
-                      decoder=decoder, ids=ids,
-                      spec={"channels": 3, "frames": frames, "size": size, "kind": "video"}, source=listing.source,
-                      metadata=subset_metadata(listing, ids), skipped=skipped, notes=notes)
+    settings = {"frames": frames, "stride": stride, "size": size, "embed_clips": embed_clips, "decoder": decoder}
+    spec = {"channels": 3, "frames": frames, "size": size, "kind": "video"}
+    videos = VideoClips(files, infos, **settings, ids=ids, spec=spec, source=listing.source,
+                        metadata=None if metadata_table is None else metadata_table.reindex(ids), skipped=skipped,
+                        notes=notes)
+    if not per_clip:
+        return videos
+    clips = [(i, start) for i in range(len(ids)) for start in videos.clip_starts(i)]
+    clip_ids = [f"{ids[i]}#{k}" for i in range(len(ids)) for k in range(len(videos.clip_starts(i)))]
+    notes.append(f"one sample per clip (data.params.per_clip): {len(clip_ids)} clips of {len(ids)} videos, ids "
+                 f"<video id>#<clip number> (e.g. {clip_ids[0]}); labels must be keyed by these ids")
+    clip_metadata = None
+    if metadata_table is not None:
+        clip_metadata = metadata_table.reindex([ids[i] for i, _ in clips]).set_axis(pd.Index(clip_ids, name="id"))
+    return VideoClips([files[i] for i, _ in clips], [infos[i] for i, _ in clips], **settings,
+                      starts=[start for _, start in clips], ids=clip_ids, spec=spec, source=listing.source,
+                      metadata=clip_metadata, skipped=skipped, notes=notes)

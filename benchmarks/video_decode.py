@@ -1,0 +1,404 @@
+"""Clips per second of the proxyml video loader next to decord's ways of reading the same clips.
+
+One video file (``--video FILE``; without it a seeded test video is written with PyAV into a
+temporary folder: ``--seconds`` (60) s at 25 fps, 320x240, H.264/libx264 through ``proxyml.modalities.video.
+write_video``, a smooth texture scrolling under a moving square with film grain, so it neither
+compresses to nothing nor is pure noise). ``--clips`` clip starts are drawn at random (seeded) for
+each clip shape, and every method below reads exactly those clips, in the same order:
+
+- ``decord_per_frame``: ``vr[i]`` for each frame of the clip (decord's ``seek_accurate`` + ``next``);
+  decord seeks to a key frame only when the frame is behind the decoder or in another GOP, so
+  this is one seek per clip plus per-frame Python calls, not a real seek per frame;
+- ``decord_unsorted``: one ``get_batch`` per clip with the clip's indices shuffled, as a naive loader
+  might hand them over. decord does not sort them (``GetBatch`` walks the indices in the given
+  order; each index behind the decoder is a seek back to its key frame and decoding forward again);
+- ``decord_sorted``: one ``get_batch`` per clip with sorted indices (one seek, then decoding forward);
+- ``decord_sorted+resize``: the same, then proxyml's own resize (``VideoClips._frames``: float,
+  [0, 1], torch area interpolation to ``size`` x ``size``);
+- ``decord_sorted+open+resize``: the same with a new ``VideoReader`` opened for each clip, as the
+  proxyml loader does (decord indexes every packet of the file when it opens it);
+- ``pyav_frames``: proxyml's PyAV fallback (``io.pyav_frames``; used for the frame widths where
+  decord2 3.4.0 fails), no resize;
+- ``proxyml``: the loader itself, ``VideoClips.load_training(0, rng)`` with an ``rng`` whose
+  ``integers`` returns the drawn start: open, sorted ``get_batch``, resize, i.e. a training sample
+  as the trainer gets it (resize included);
+- ``sequential``: one pass over the whole video with ``next()``, keeping the clip frames: the
+  streaming bound (every frame is decoded and converted once; not a random-access reader, and its
+  clips/s grows with ``--clips`` since one pass serves them all).
+
+decord readers are opened with ``num_threads`` = ``--decord-threads`` (default 1, as proxyml opens
+them); torch runs with 1 thread. The persistent-reader methods open their reader once per timed
+round, outside the timing. frames/s counts clip frames delivered (clips x frames). Every figure is
+the best (fastest) of ``--repeats`` rounds; the methods take turns within a round, so a noisy
+neighbour slows all of them alike; the median is printed beside the best. Before timing, every
+method's frames are checked against ``decord_sorted`` (proxyml's against ``decord_sorted+resize``).
+
+    python benchmarks/video_decode.py                         # the test video, default shapes
+    python benchmarks/video_decode.py --seconds 600 --clips 24 --repeats 2 --shapes 8x2@64   # a long video
+    python benchmarks/video_decode.py --video my.mp4 --clips 32 --json /tmp/video_decode.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import os
+import platform
+import shlex
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+DEFAULT_SHAPES = "8x2@64,16x1@64,8x4@64,8x2@112"
+RESIZED = ("decord_sorted+resize", "decord_sorted+open+resize", "proxyml", "proxyml_pyav")
+PERSISTENT = ("decord_per_frame", "decord_unsorted", "decord_sorted", "decord_sorted+resize", "sequential")
+
+
+class TestFrames:
+    """The test video's frames, uint8 ``(T, H, W, 3)``, made one at a time as they are iterated
+    (so memory stays flat however long the video): a
+    smooth colour texture (blurred noise plus a little fine detail) scrolling right and bobbing up
+    and down, a red square moving across it, and film grain."""
+
+    def __init__(self, seconds: float = 60.0, fps: int = 25, width: int = 320, height: int = 240,
+                 seed: int = 0) -> None:
+        rng = np.random.default_rng(seed)
+        self.shape = (int(round(seconds * fps)), height, width, 3)
+        self.margin = margin = 96
+        coarse = torch.from_numpy(rng.random((3, (height + margin) // 8 + 2, (width + margin) // 8 + 2),
+                                             dtype=np.float32))
+        smooth = F.avg_pool2d(F.interpolate(coarse[None], scale_factor=8, mode="nearest"), 9, stride=1, padding=4)[0]
+        texture = smooth.permute(1, 2, 0).numpy()[: height + margin, : width + margin]
+        self.texture = (0.75 * texture + 0.25 * rng.random(texture.shape[:2] + (1,), dtype=np.float32)) * 200 + 25
+        self.grain = [rng.normal(0, 4, (height, width, 1)).astype(np.float32) for _ in range(7)]
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        count, height, width, _ = self.shape
+        margin = self.margin
+        for t in range(count):
+            dy, dx = int(margin / 2 * (1 + math.sin(t / 40))), (2 * t) % margin
+            frame = self.texture[dy: dy + height, dx: dx + width] + self.grain[t % len(self.grain)]
+            y = int((height - 40) * (0.5 + 0.5 * math.sin(t / 17)))
+            x = int((width - 40) * (0.5 + 0.5 * math.cos(t / 23)))
+            frame[y: y + 40, x: x + 40] = (235, 60, 60)
+            yield np.clip(frame, 0, 255).astype(np.uint8)
+
+
+def write_test_video(path: Path, frames: TestFrames, fps: int = 25, gop: int = 50) -> Path:
+    """``frames`` as H.264 in mp4 with PyAV, with proxyml ``write_video``'s settings (libx264 preset
+    veryfast, crf 20, yuv420p, one thread, no B-frames, no scene-cut I-frames, explicit pts) and a
+    key frame every ``gop`` frames (``write_video`` leaves libx264's 250)."""
+    from fractions import Fraction
+
+    import av
+
+    options = {"preset": "veryfast", "crf": "20", "threads": "1",
+               "x264-params": f"bframes=0:scenecut=0:keyint={gop}:min-keyint={gop}"}
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=fps, options=options)
+        stream.height, stream.width = frames.shape[1], frames.shape[2]
+        stream.pix_fmt, stream.thread_count = "yuv420p", 1
+        for number, frame in enumerate(frames):
+            picture = av.VideoFrame.from_ndarray(frame, format="rgb24")
+            picture.pts, picture.time_base = number, Fraction(1, fps)
+            for packet in stream.encode(picture):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path
+
+
+class FixedStart:
+    """An ``rng`` for ``load_training`` whose ``integers`` gives the clip starts drawn here, in turn."""
+
+    def __init__(self, starts: list[int]) -> None:
+        self.starts, self.position = starts, 0
+
+    def integers(self, low: int, high: int) -> int:
+        start = self.starts[self.position]
+        self.position += 1
+        if not low <= start < high:
+            raise ValueError(f"start {start} is outside [{low}, {high})")
+        return start
+
+
+def parse_shapes(text: str) -> list[tuple[int, int, int]]:
+    shapes = []
+    for part in text.split(","):
+        clip, _, size = part.strip().partition("@")
+        frames, _, stride = clip.partition("x")
+        shapes.append((int(frames), int(stride or 1), int(size or 64)))
+    return shapes
+
+
+def settings(threads: int) -> str:
+    import av
+    import decord
+
+    cpu = platform.processor() or "?"
+    if Path("/proc/cpuinfo").exists():
+        names = [line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                 if line.startswith("model name")]
+        cpu = names[0] if names else cpu
+    return (f"cpu {cpu}; load average {' '.join(f'{v:.2f}' for v in os.getloadavg())} at the start; "
+            f"python {platform.python_version()}, decord {decord.__version__} (decord2), PyAV {av.__version__}, "
+            f"torch {torch.__version__}, numpy {np.__version__}; os.cpu_count {os.cpu_count()}, usable cores "
+            f"{len(os.sched_getaffinity(0))}; decord num_threads {threads}, torch threads {torch.get_num_threads()}")
+
+
+def describe(path: Path, threads: int) -> tuple[str, Any]:
+    """The file's codec, size, length and key frames, and decord's open time (best of 5)."""
+    import av
+    import decord
+
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        codec, pix = stream.codec_context.name, stream.codec_context.pix_fmt
+    opens = []
+    for _ in range(5):
+        start = time.perf_counter()
+        reader = decord.VideoReader(str(path), num_threads=threads)
+        opens.append(time.perf_counter() - start)
+    total, fps = len(reader), reader.get_avg_fps()
+    height, width = reader[0].shape[:2]
+    keys = reader.get_key_indices()
+    digest = hashlib.md5(path.read_bytes()).hexdigest() if path.stat().st_size < 2**30 else "(large)"
+    gop = total / max(1, len(keys))
+    text = (f"{path.name}: {codec} {pix}, {width}x{height}, {total} frames at {fps:g} fps ({total / fps:.1f} s), "
+            f"{path.stat().st_size / 1e6:.1f} MB (md5 {digest[:12]}), {len(keys)} key frames (one every "
+            f"{gop:.0f} frames on average); decord VideoReader open {min(opens) * 1e3:.1f} ms (best of 5)")
+    return text, {"frames": total, "fps": fps, "width": width, "height": height, "codec": codec,
+                  "key_frames": len(keys), "open_ms": min(opens) * 1e3}
+
+
+READERS = ("decord_per_frame", "decord_unsorted", "decord_sorted", "pyav_frames")  # uint8 random access
+
+
+def clip_methods(path: Path, clips: Any, clips_pyav: Any, starts: list[int], rng: np.random.Generator,
+                 threads: int) -> dict[str, Callable[[Any], list[Any]]]:
+    """Each method, reading the clips from ``starts`` of ``clips`` (a one-video ``VideoClips``;
+    ``clips_pyav``: the same read with ``decoder: pyav``, or None): each is called with a fresh
+    decord reader (the methods in ``PERSISTENT``) or ``None``."""
+    import decord
+
+    from proxyml.modalities.video import io as video_io
+
+    total = clips.infos[0].frames
+    wanted = [video_io.clip_indices(s, clips.frames, clips.stride, total) for s in starts]
+    shuffled = [rng.permutation(w) for w in wanted]
+    needed = np.unique(np.concatenate(wanted))
+
+    def per_frame(vr: Any) -> list[np.ndarray]:
+        return [np.stack([vr[int(i)].asnumpy() for i in w]) for w in wanted]
+
+    def unsorted(vr: Any) -> list[np.ndarray]:
+        # back in clip order afterwards (for the check; a fancy index, negligible next to decoding)
+        return [vr.get_batch(s.tolist()).asnumpy()[np.argsort(s, kind="stable")] for s in shuffled]
+
+    def sorted_batch(vr: Any) -> list[np.ndarray]:
+        return [vr.get_batch(w.tolist()).asnumpy() for w in wanted]
+
+    def sorted_resize(vr: Any) -> list[torch.Tensor]:
+        return [clips._frames(vr.get_batch(w.tolist()).asnumpy()) for w in wanted]
+
+    def sorted_open_resize(_: Any) -> list[torch.Tensor]:
+        out = []
+        for w in wanted:
+            reader = decord.VideoReader(str(path), num_threads=threads)
+            out.append(clips._frames(reader.get_batch(w.tolist()).asnumpy()))
+            del reader
+        return out
+
+    def pyav(_: Any) -> list[np.ndarray]:
+        return [video_io.pyav_frames(path, w) for w in wanted]
+
+    def proxyml(_: Any) -> list[torch.Tensor]:
+        fixed = FixedStart(starts)
+        return [clips.load_training(0, fixed) for _ in starts]
+
+    def proxyml_pyav(_: Any) -> list[torch.Tensor]:
+        fixed = FixedStart(starts)
+        return [clips_pyav.load_training(0, fixed) for _ in starts]
+
+    def sequential(vr: Any) -> list[np.ndarray]:
+        keep: dict[int, np.ndarray] = {}
+        position = 0
+        for index in needed:  # every frame up to the last one needed is decoded; the needed ones are kept
+            while position < index:
+                vr.next()
+                position += 1
+            keep[int(index)] = vr.next().asnumpy()
+            position += 1
+        return [np.stack([keep[int(i)] for i in w]) for w in wanted]
+
+    methods: dict[str, Callable[[Any], list[Any]]] = {
+        "decord_per_frame": per_frame, "decord_unsorted": unsorted, "decord_sorted": sorted_batch,
+        "decord_sorted+resize": sorted_resize, "decord_sorted+open+resize": sorted_open_resize,
+        "pyav_frames": pyav, "proxyml": proxyml, "proxyml_pyav": proxyml_pyav, "sequential": sequential}
+    if clips_pyav is None:
+        del methods["proxyml_pyav"]
+    return methods
+
+
+def time_methods(path: Path, methods: dict[str, Callable[[Any], list[Any]]], repeats: int,
+                 threads: int) -> tuple[dict[str, list[float]], list[str]]:
+    """Seconds of each method in each round (the methods take turns), and what differs when the
+    first round's frames are checked against ``decord_sorted``'s (resized: ``decord_sorted+resize``'s)."""
+    import decord
+
+    def run(name: str) -> tuple[float, list[Any]]:
+        reader = decord.VideoReader(str(path), num_threads=threads) if name in PERSISTENT else None
+        start = time.perf_counter()
+        out = methods[name](reader)
+        return time.perf_counter() - start, out
+
+    times: dict[str, list[float]] = {name: [] for name in methods}
+    outputs: dict[str, list[Any]] = {}
+    for round_ in range(repeats):
+        for name in methods:
+            seconds, out = run(name)
+            times[name].append(seconds)
+            if round_ == 0:
+                outputs[name] = out
+    problems = []
+    for name, out in outputs.items():
+        target = outputs["decord_sorted+resize" if name in RESIZED else "decord_sorted"]
+        if len(out) != len(target) or any(a.shape != b.shape for a, b in zip(out, target, strict=True)):
+            problems.append(f"{name} gives other shapes")
+            continue
+        worst = max(float((torch.as_tensor(a).float() - torch.as_tensor(b).float()).abs().max())
+                    for a, b in zip(out, target, strict=True))
+        if worst:
+            problems.append(f"{name} differs by up to {worst:.4g}")
+    return times, problems
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--video", type=Path, help="the video to read (default: write a 320x240 H.264 test video)")
+    parser.add_argument("--seconds", type=float, default=60.0, help="the test video's length (default 60 s)")
+    parser.add_argument("--gop", type=int, default=50,
+                        help="the test video's key frame interval in frames (default 50: 2 s)")
+    parser.add_argument("--clips", type=int, default=24, help="random clip starts per shape (default 24)")
+    parser.add_argument("--repeats", type=int, default=3, help="timed rounds; the best is reported (default 3)")
+    parser.add_argument("--shapes", default=DEFAULT_SHAPES,
+                        help=f"FRAMESxSTRIDE@SIZE, comma separated (default {DEFAULT_SHAPES})")
+    parser.add_argument("--decord-threads", type=int, default=1, help="decord num_threads (default 1, as proxyml)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--json", type=Path, help="also write the figures as JSON here")
+    parser.add_argument("--out", default="benchmarks/results/video_decode.txt",
+                        help="write the printed report here too ('' for none)")
+    args = parser.parse_args()
+
+    from proxyml.modalities.video import VideoModality, VideoReaderParams
+    from proxyml.modalities.video.io import VideoClips
+
+    torch.set_num_threads(1)
+    threads = args.decord_threads
+    lines: list[str] = []
+
+    def say(text: str = "") -> None:
+        print(text, flush=True)
+        lines.append(text)
+
+    began = time.perf_counter()
+    say("$ python " + " ".join(shlex.quote(a) for a in ["benchmarks/video_decode.py", *sys.argv[1:]]))
+    say(f"settings: {settings(threads)}")
+    results: dict[str, dict[str, dict[str, Any]]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        if args.video is None:
+            start = time.perf_counter()
+            path = write_test_video(folder / "test.mp4", TestFrames(args.seconds, seed=args.seed), gop=args.gop)
+            say(f"video: a test video written with PyAV in {time.perf_counter() - start:.1f} s (libx264 preset "
+                f"veryfast crf 20, yuv420p, no B-frames, no scene cuts, as proxyml write_video; a key frame every "
+                f"{args.gop} frames): {args.seconds:g} s at 25 fps, 320x240, a blurred-noise texture scrolling under "
+                f"a moving red square, with grain (seed {args.seed})")
+        else:
+            path = args.video.resolve()
+            say(f"video: {path}")
+        text, info = describe(path, threads)
+        say(f"file: {text}")
+        manifest = folder / "manifest.csv"
+        manifest.write_text(f"id,file\nvideo,{path}\n")
+        say(f"timing: {args.clips} random clip starts per shape (seed {args.seed}), the same for every method; "
+            f"best of {args.repeats} rounds (median: the median round); clips/s = clips / wall time, frames/s = "
+            "clip frames delivered / wall time; 'vs proxyml' = clips/s over proxyml's")
+        say()
+
+        rng = np.random.default_rng(args.seed)
+        header = f"{'method':<28}{'clips/s':>9}{'median':>9}{'frames/s':>10}{'ms/clip':>9}{'vs proxyml':>12}"
+        for frames, stride, size in parse_shapes(args.shapes):
+            params = VideoReaderParams(frames=frames, stride=stride, size=size, embed_clips=4)
+            clips = VideoModality().read(str(manifest), params)
+            assert isinstance(clips, VideoClips)
+            clips_pyav = None
+            if "decoder" in VideoReaderParams.model_fields:  # proxyml's PyAV decoder option
+                clips_pyav = VideoModality().read(str(manifest), params.model_copy(update={"decoder": "pyav"}))
+            total, span = clips.infos[0].frames, clips.span
+            if total <= span:
+                say(f"skipping {frames}x{stride}: the video ({total} frames) is not longer than a clip ({span})")
+                continue
+            starts = [int(s) for s in rng.integers(0, total - span + 1, args.clips)]
+            methods = clip_methods(path, clips, clips_pyav, starts, rng, threads)
+            times, problems = time_methods(path, methods, args.repeats, threads)
+
+            shape = f"{frames}x{stride}@{size}"
+            say(f"clip {frames} frames every {stride} (span {span} frames), resized to {size}x{size}; {args.clips} "
+                "clips; check: " + ("every method gives the same frames" if not problems else "; ".join(problems)))
+            say(header)
+            results[shape] = {}
+            for name in methods:
+                best, median = min(times[name]), statistics.median(times[name])
+                results[shape][name] = {"clips_per_s": args.clips / best, "frames_per_s": args.clips * frames / best,
+                                        "clips_per_s_median": args.clips / median, "seconds": times[name]}
+            own = results[shape]["proxyml"]["clips_per_s"]
+            for name, row in results[shape].items():
+                say(f"{name:<28}{row['clips_per_s']:>9.1f}{row['clips_per_s_median']:>9.1f}{row['frames_per_s']:>10.0f}"
+                    f"{1e3 / row['clips_per_s']:>9.2f}{row['clips_per_s'] / own:>11.2f}x")
+            fastest = max(READERS, key=lambda n: results[shape][n]["clips_per_s"])
+            ratio = own / results[shape][fastest]["clips_per_s"]
+            fair = own / results[shape]["decord_sorted+resize"]["clips_per_s"]
+            say(f"proxyml / fastest random-access reader ({fastest}, uint8, no resize): {ratio:.2f} "
+                f"({'meets' if ratio >= 1 else 'misses'} the goal); proxyml / decord_sorted+resize (same output): "
+                f"{fair:.2f}")
+            say()
+
+        summary: dict[str, dict[str, float]] = {}
+        if results:
+            shapes = list(results)
+            say(f"all shapes (geometric mean over {len(shapes)}):")
+            for name in results[shapes[0]]:
+                summary[name] = {key: math.exp(statistics.fmean(math.log(results[s][name][key]) for s in shapes))
+                                 for key in ("clips_per_s", "frames_per_s")}
+                say(f"  {name:<28}{summary[name]['clips_per_s']:>8.1f} clips/s{summary[name]['frames_per_s']:>9.0f} "
+                    "frames/s")
+        say(f"took {time.perf_counter() - began:.0f} s")
+
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text("\n".join(lines) + "\n")
+    if args.json:
+        payload = {"methods": summary, "summary": "geometric mean over the shapes; each figure the best round",
+                   "shapes": results, "video": info, "settings": settings(threads), "clips": args.clips,
+                   "repeats": args.repeats, "decord_threads": threads, "torch_threads": torch.get_num_threads()}
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(payload, indent=2) + "\n")
+        print(f"wrote {args.json}")
+
+
+if __name__ == "__main__":
+    main()
