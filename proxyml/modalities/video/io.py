@@ -289,7 +289,8 @@ def read_videos(source: str, *, base_dir: Path | None, frames: int, stride: int,
     if sizes != {(size, size)}:
         notes.append(f"frames resized to {size}x{size} from " + ", ".join(f"{w}x{h}" for w, h in sorted(sizes)[:5])
                      + (" ..." if len(sizes) > 5 else ""))
-    settings = {"frames": frames, "stride": stride, "size": size, "embed_clips": embed_clips, "decoder": decoder}
+    settings: dict[str, Any] = {"frames": frames, "stride": stride, "size": size, "embed_clips": embed_clips,
+                                "decoder": decoder}
     spec = {"channels": 3, "frames": frames, "size": size, "kind": "video"}
     videos = VideoClips(files, infos, **settings, ids=ids, spec=spec, source=listing.source,
                         metadata=None if metadata_table is None else metadata_table.reindex(ids), skipped=skipped,
