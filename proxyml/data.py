@@ -17,6 +17,7 @@ counts it and the run lists it in ``skipped``.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import Counter
 from collections.abc import Sequence
@@ -26,11 +27,55 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from torch.utils.data import Dataset
 
 from proxyml.errors import DataError
 
 log = logging.getLogger(__name__)
+
+
+class Spec(BaseModel):
+    """The typed description of a set's input (:attr:`SampleSet.spec`), what encoders and tasks
+    are built and checked against. The keys below are typed and checked when a set is made; a
+    modality may add keys of its own (they must be JSON-able: the spec is stored in checkpoints).
+
+    Example:
+        >>> Spec.check({"channels": 2, "sample_rate": 8000, "kind": "audio"}, "calls")["channels"]
+        2
+        >>> Spec.check({"channels": 0}, "calls")
+        Traceback (most recent call last):
+        ...
+        proxyml.errors.DataError: calls: the reader's spec is not valid: channels: Input should be greater than or equal to 1
+    """
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    kind: str | None = Field(None, description="what a sample is: series, table, audio, video, ...")
+    channels: int | None = Field(None, ge=1, description="channels of a sample (its first axis)")
+    length: int | None = Field(None, ge=1, description="steps of every sample (fixed-length data)")
+    min_length: int | None = Field(None, ge=1, description="the fewest steps a sample has (variable-length data)")
+    sample_rate: int | None = Field(None, ge=1, description="samples per second (audio)")
+    window: int | None = Field(None, ge=1, description="steps of a training window (audio: samples)")
+    frames: int | None = Field(None, ge=1, description="frames of a clip (video)")
+    size: int | None = Field(None, ge=1, description="frame height and width in pixels (video, images)")
+    n_numeric: int | None = Field(None, ge=0, description="numeric columns (tables)")
+    n_categorical: int | None = Field(None, ge=0, description="categorical columns (tables)")
+
+    @classmethod
+    def check(cls, spec: dict[str, Any], source: str) -> dict[str, Any]:
+        """``spec`` checked against the typed keys and for being JSON-able; raises
+        :class:`DataError` naming the set and the key."""
+        try:
+            cls.model_validate(spec)
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+            raise DataError(f"{source}: the reader's spec is not valid: {problems}") from None
+        try:
+            json.dumps(spec, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise DataError(f"{source}: the reader's spec must be JSON-able (it is stored in checkpoints): {exc}") from None
+        return dict(spec)
 
 
 @dataclass
@@ -54,7 +99,8 @@ class SampleSet(Dataset):
     Attributes:
         ids: stable, unique string ids, one per usable sample, in order.
         modality: registry name of the modality that read it.
-        spec: what an encoder must know about the input (e.g. ``{"channels": 1, "length": 150}``).
+        spec: what an encoder must know about the input (e.g. ``{"channels": 1, "length": 150}``),
+            checked against :class:`Spec` when the set is made.
         metadata: optional per-sample table indexed by id (free columns, e.g. call direction).
         skipped: samples that could not be read, each with its reason.
         notes: human-readable statements of every change made to the data on the way in.
@@ -89,7 +135,7 @@ class SampleSet(Dataset):
                 f"{source}: sample ids must be unique; {len(dupes)} repeat, e.g. {dupes[:5]}"
             )
         self.ids = ids
-        self.spec = dict(spec)
+        self.spec = Spec.check(spec, source)
         self.source = source
         self.metadata = metadata
         self.skipped = list(skipped or [])
