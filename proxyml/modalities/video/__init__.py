@@ -2,9 +2,11 @@
 temporal layer, the frame-order, blur-ranking and vertical-flip tasks of the colposcopy seed, the
 frame-statistics baseline, and the synthetic colposcopy demo (``proxyml demo colposcopy``).
 
-decord (the decord2 distribution) decodes; PyAV writes the test and demo videos. Both are the
-``video`` extra and are imported when video is read or written, so the other modalities work
-without them.
+decord (the decord2 distribution) lists the videos (frame counts, rates, sizes) and decodes
+with ``data.params.decoder: decord``; PyAV decodes by default (decord2 3.4.0 was measured to
+return wrong frames in some files, see docs/video.md), resizes, and writes the test and demo
+videos. Both are the ``video`` extra and are imported when video is read or written, so the
+other modalities work without them.
 """
 
 from __future__ import annotations
@@ -34,9 +36,10 @@ class VideoReaderParams(MediaReaderParams):
     size: int = Field(64, ge=8, le=1024, description="frames are resized to size x size pixels")
     embed_clips: int = Field(4, ge=1, le=256, description="embeddings, proxy scores and the baseline use this many "
                              "clips spread evenly across each video: memory does not grow with video length")
-    decoder: Literal["decord", "pyav"] = Field(
-        "decord", description="decord: one get_batch per clip (fast); pyav: PyAV, frames matched by their "
-        "timestamps (for files whose key packets are not key frames, where decord2 3.4.0 returns wrong frames)")
+    decoder: Literal["pyav", "decord"] = Field(
+        "pyav", description="pyav: PyAV, one seek per clip, frames known by their timestamps (right on every "
+        "file checked); decord: decord2's get_batch per clip, which returned wrong frames on long videos and on "
+        "files whose key packets are not key frames (docs/video.md)")
     per_clip: bool = Field(False, description="one sample per clip that embedding reads (ids <video id>#<k>): "
                            "embeddings and proxy scores per clip; labels must then be keyed by those ids")
     short_videos: Literal["pad", "skip"] = Field(
