@@ -17,6 +17,7 @@ metadata           a free metadata column                      probability of ``
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from typing import Any, ClassVar, Generic, cast
 
@@ -24,6 +25,7 @@ import numpy as np
 import pandas as pd
 import torch
 import torch.nn.functional as F
+from pydantic import Field, model_validator
 from torch import nn
 
 from proxyml.data import batch_size, concat_inputs
@@ -320,7 +322,6 @@ def fixed_orders(k: int, wanted: int | None = None, limit: int = 24) -> list[tup
         (5, (0, 1, 2, 3))
     """
     import itertools
-    import math
 
     wanted = wanted or min(math.factorial(k), limit)
     everything = list(itertools.permutations(range(k)))
@@ -351,6 +352,51 @@ def reorder_segments(values: torch.Tensor, lengths: torch.Tensor, orders: torch.
     shape = [values.shape[0]] + [1] * (values.ndim - 1)
     shape[axis] = steps_total
     return values.gather(axis, index.view(shape).expand_as(values))
+
+
+class OrderParams(ParamsBase):
+    """The parameters of an ordering task (:class:`OrderingTask`)."""
+
+    segments: int = Field(3, ge=2, le=8, description="equal segments each sample is cut into")
+    permutations: int | None = Field(
+        None, ge=2, description="how many orderings to tell apart (the original is one); default: all, up to 24")
+
+    @model_validator(mode="after")
+    def _fits(self) -> OrderParams:
+        total = math.factorial(self.segments)
+        if self.permutations is not None and self.permutations > total:
+            raise ValueError(f"permutations={self.permutations} but {self.segments} segments have only {total} orderings")
+        return self
+
+
+class OrderingTask(ClassificationTask[P]):
+    """Cut each sample into ``segments`` equal parts along ``order_axis``, put them in one of a
+    fixed set of orders (:func:`fixed_orders`; class 0 = as recorded) and predict which. Takes
+    plain tensors (every sample its full length) or padded batches ``{"values", "mask"}`` (each
+    sample within its own length, :func:`reorder_segments`). ``Params`` must have ``segments``
+    and ``permutations`` (:class:`OrderParams`, whose defaults a subclass may change)."""
+
+    order_axis: ClassVar[int] = -1
+
+    def __init__(self, **params: Any) -> None:
+        super().__init__(**params)
+        settings = cast(Any, self.params)
+        self.orders = fixed_orders(settings.segments, settings.permutations)
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.orders)
+
+    def perturb(self, x: Any, generator: torch.Generator) -> tuple[Any, torch.Tensor]:
+        values, mask = (x["values"], x["mask"]) if isinstance(x, dict) else (x, None)
+        batch = values.shape[0]
+        classes = torch.randint(self.num_classes, (batch,), generator=generator,
+                                device=generator.device).to(values.device)
+        lengths = mask.sum(-1) if mask is not None else torch.full(
+            (batch,), values.shape[self.order_axis], device=values.device, dtype=torch.long)
+        reordered = reorder_segments(values, lengths, torch.tensor(self.orders, device=values.device)[classes],
+                                     axis=self.order_axis)
+        return ({**x, "values": reordered} if mask is not None else reordered), classes
 
 
 def create_task(name: str, params: dict[str, Any] | None = None) -> PretextTask:

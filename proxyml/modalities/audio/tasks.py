@@ -6,26 +6,17 @@ works within each recording's own length (``mask``), never on the padding.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import pandas as pd
 import torch
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from proxyml.data import batch_size
 from proxyml.errors import DataError
 from proxyml.params import Params
 from proxyml.registry import TASKS
-from proxyml.tasks import (
-    Batch,
-    ClassificationTask,
-    MetadataParams,
-    MetadataTask,
-    PairwiseRankingTask,
-    fixed_orders,
-    reorder_segments,
-)
+from proxyml.tasks import Batch, MetadataParams, MetadataTask, OrderingTask, OrderParams, PairwiseRankingTask
 
 NAME = "audio"
 
@@ -61,21 +52,12 @@ class CallDirectionTask(MetadataTask):
         return pd.DataFrame({column: [values[i % 2] for i in range(len(ids))]}, index=pd.Index(ids, name="id"))
 
 
-class SegmentOrderParams(Params):
+class SegmentOrderParams(OrderParams):
     segments: int = Field(3, ge=2, le=6, description="equal segments each training window is cut into")
-    permutations: int | None = Field(
-        None, ge=2, description="how many orderings to tell apart (the original is one); default: all, up to 24")
-
-    @model_validator(mode="after")
-    def _fits(self) -> SegmentOrderParams:
-        total = math.factorial(self.segments)
-        if self.permutations is not None and self.permutations > total:
-            raise ValueError(f"permutations={self.permutations} but {self.segments} segments have only {total} orderings")
-        return self
 
 
 @TASKS.register("audio.segment_order")
-class SegmentOrderTask(ClassificationTask[SegmentOrderParams]):
+class SegmentOrderTask(OrderingTask[SegmentOrderParams]):
     """Cut a window of the call into k segments, shuffle them by one of a fixed set of orders,
     predict which (turn-taking structure; score: P(original order))."""
 
@@ -84,26 +66,11 @@ class SegmentOrderTask(ClassificationTask[SegmentOrderParams]):
     variable_length = True
     proxy_score_meaning = "probability that the call's segments are in their recorded order"
 
-    def __init__(self, **params: Any) -> None:
-        super().__init__(**params)
-        self.orders = fixed_orders(self.params.segments, self.params.permutations)
-
-    @property
-    def num_classes(self) -> int:
-        return len(self.orders)
-
     def check_spec(self, spec: dict[str, Any]) -> None:
         window, rate = int(spec.get("window", 0)), int(spec.get("sample_rate", 1))
         if window and window / rate / self.params.segments < 0.1:
             raise DataError(f"task.params.segments: {self.params.segments} segments of a {window / rate:g} s window "
                             "are shorter than 0.1 s; raise data.params.window_seconds or lower the segments")
-
-    def perturb(self, x: Any, generator: torch.Generator) -> tuple[Any, torch.Tensor]:
-        values, mask = x["values"], x["mask"]
-        classes = torch.randint(self.num_classes, (values.shape[0],), generator=generator,
-                                device=generator.device).to(values.device)
-        orders = torch.tensor(self.orders, device=values.device)[classes]
-        return {"values": reorder_segments(values, mask.sum(-1), orders), "mask": mask}, classes
 
     @classmethod
     def test_params(cls) -> list[dict[str, Any]]:

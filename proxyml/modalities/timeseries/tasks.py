@@ -6,13 +6,13 @@ import math
 from typing import Any
 
 import torch
-from pydantic import Field, model_validator
+from pydantic import Field
 from torch import nn
 
 from proxyml.errors import DataError
 from proxyml.params import Params
 from proxyml.registry import TASKS
-from proxyml.tasks import ClassificationTask, ReconstructionTask, fixed_orders
+from proxyml.tasks import OrderingTask, OrderParams, ReconstructionTask
 
 #: the shortest context the default encoder can use
 MIN_CONTEXT = 8
@@ -74,55 +74,22 @@ class NextStepTask(ReconstructionTask[NextStepParams]):
         return [{"horizon": 4}, {"horizon": 1, "min_context": 1.0}]
 
 
-class SegmentOrderParams(Params):
+class SegmentOrderParams(OrderParams):
     segments: int = Field(3, ge=2, le=8, description="number of equal segments the series is cut into")
-    permutations: int | None = Field(
-        None, ge=2,
-        description="how many orderings to tell apart (the original is always one); "
-        "default: all of them, up to 24",
-    )
-
-    @model_validator(mode="after")
-    def _fits(self) -> SegmentOrderParams:
-        total = math.factorial(self.segments)
-        if self.permutations is not None and self.permutations > total:
-            raise ValueError(
-                f"permutations={self.permutations} but {self.segments} segments have only {total} orderings"
-            )
-        return self
 
 
 @TASKS.register("timeseries.segment_order")
-class SegmentOrderTask(ClassificationTask[SegmentOrderParams]):
+class SegmentOrderTask(OrderingTask[SegmentOrderParams]):
     """Cut into k segments, shuffle by one of a fixed set of orders, predict which (score: P(original order))."""
 
     Params = SegmentOrderParams
     modality = "timeseries"
     proxy_score_meaning = "probability that the segments are in their original order"
 
-    def __init__(self, **params: Any) -> None:
-        super().__init__(**params)
-        self.orders = fixed_orders(self.params.segments, self.params.permutations)
-
-    @property
-    def num_classes(self) -> int:
-        return len(self.orders)
-
     def check_spec(self, spec: dict[str, Any]) -> None:
         k = self.params.segments
         if int(spec["length"]) < 2 * k:
             raise DataError(f"task.params.segments: {k} segments need series of at least {2 * k} steps")
-
-    def _order_index(self, length: int, device: torch.device) -> torch.Tensor:
-        """``(num_classes, length)`` time indices that put the segments in each order."""
-        pieces = torch.tensor_split(torch.arange(length, device=device), self.params.segments)
-        return torch.stack([torch.cat([pieces[j] for j in order]) for order in self.orders])
-
-    def perturb(self, x: torch.Tensor, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-        """x: ``(B, C, L)``; returns reordered copies and their order class ``(B,)``."""
-        classes = torch.randint(self.num_classes, (x.shape[0],), generator=generator, device=x.device)
-        index = self._order_index(x.shape[-1], x.device)[classes]
-        return x.gather(-1, index.unsqueeze(1).expand_as(x)), classes
 
     @classmethod
     def test_params(cls) -> list[dict[str, Any]]:

@@ -11,59 +11,38 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from proxyml.errors import DataError
 from proxyml.params import Params
 from proxyml.registry import TASKS
-from proxyml.tasks import ClassificationTask, PairwiseRankingTask, fixed_orders, reorder_segments
+from proxyml.tasks import ClassificationTask, OrderingTask, OrderParams, PairwiseRankingTask
 
 NAME = "video"
 
 
-class FrameOrderParams(Params):
+class FrameOrderParams(OrderParams):
     segments: int = Field(4, ge=2, le=8, description="equal groups of frames the clip is cut into")
     permutations: int | None = Field(
         6, ge=2, description="how many orderings to tell apart (the original is one); null: all, up to 24")
 
-    @model_validator(mode="after")
-    def _fits(self) -> FrameOrderParams:
-        total = math.factorial(self.segments)
-        if self.permutations is not None and self.permutations > total:
-            raise ValueError(f"permutations={self.permutations} but {self.segments} segments have only {total} orderings")
-        return self
-
 
 @TASKS.register("video.frame_order")
-class FrameOrderTask(ClassificationTask[FrameOrderParams]):
+class FrameOrderTask(OrderingTask[FrameOrderParams]):
     """Shuffle the clip's frames (in `segments` groups) by one of a fixed set of orders, predict
     which (acetowhitening makes time visible; score: confidence that the order is the original)."""
 
     Params = FrameOrderParams
     modality = NAME
     variable_length = True
+    order_axis = 2  # values (B, C, T, H, W)
     proxy_score_meaning = "probability that the frames are in their recorded order"
-
-    def __init__(self, **params: Any) -> None:
-        super().__init__(**params)
-        self.orders = fixed_orders(self.params.segments, self.params.permutations)
-
-    @property
-    def num_classes(self) -> int:
-        return len(self.orders)
 
     def check_spec(self, spec: dict[str, Any]) -> None:
         frames = int(spec.get("frames", 0))
         if frames and frames < self.params.segments:
             raise DataError(f"task.params.segments: {self.params.segments} groups of frames need clips of at least "
                             f"{self.params.segments} frames; data.params.frames is {frames}")
-
-    def perturb(self, x: Any, generator: torch.Generator) -> tuple[Any, torch.Tensor]:
-        values, mask = x["values"], x["mask"]
-        classes = torch.randint(self.num_classes, (values.shape[0],), generator=generator,
-                                device=generator.device).to(values.device)
-        orders = torch.tensor(self.orders, device=values.device)[classes]
-        return {"values": reorder_segments(values, mask.sum(-1), orders, axis=2), "mask": mask}, classes
 
     @classmethod
     def test_params(cls) -> list[dict[str, Any]]:
