@@ -13,6 +13,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from proxyml.errors import RecipeError
 from proxyml.registry import DEMOS
 from proxyml.sources import resolve_path, scheme_of
@@ -66,4 +68,25 @@ def ensure_demo_data(recipe: Any) -> Path | None:
     return folder
 
 
-__all__ = ["demo_folder", "ensure_demo_data", "write_demo"]
+def draw_labelled(rng: np.random.Generator, outcome: np.ndarray, probability: np.ndarray,
+                  n_labelled: int) -> tuple[np.ndarray, np.ndarray]:
+    """Which samples of a synthetic data set get labels: ``n_labelled`` drawn at random, with
+    both classes of the 0/1 ``outcome`` among them (a labelled sample swapped for an unlabelled
+    one of the other class; or, when every sample is in one class, the labelled one that
+    ``probability`` makes likeliest to be in the other is flipped). Returns the outcome (a copy)
+    and the sorted labelled indices."""
+    outcome = outcome.copy()
+    n = len(outcome)
+    labelled = rng.choice(n, n_labelled, replace=False)
+    if len(set(outcome[labelled].tolist())) == 1:
+        present = bool(outcome[labelled[0]])
+        others = np.setdiff1d(np.flatnonzero(outcome != present), labelled)
+        if len(others):
+            labelled[rng.integers(n_labelled)] = others[rng.integers(len(others))]
+        else:
+            score = probability[labelled] if not present else -probability[labelled]
+            outcome[labelled[int(np.argmax(score))]] = not present
+    return outcome, np.sort(labelled)
+
+
+__all__ = ["demo_folder", "draw_labelled", "ensure_demo_data", "write_demo"]

@@ -46,6 +46,8 @@ from pathlib import Path
 import numpy as np
 from scipy import signal
 
+from proxyml.demos import draw_labelled
+
 CHURN_INTERCEPT = -2.0
 CHURN_INBOUND = 1.0
 CHURN_AGITATION = 3.0
@@ -150,18 +152,7 @@ def _draw_calls(rng: np.random.Generator, n_calls: int, sample_rate: int, min_se
 def _draw_labels(rng: np.random.Generator, probability: np.ndarray, n_labelled: int) -> tuple[np.ndarray, np.ndarray]:
     """Churn of every call (one Bernoulli draw each) and the sorted indices of the labelled calls,
     with both classes among the labelled ones."""
-    n_calls = len(probability)
-    churn = rng.random(n_calls) < probability
-    labelled = rng.choice(n_calls, n_labelled, replace=False)
-    if len(set(churn[labelled].tolist())) == 1:
-        present = bool(churn[labelled[0]])
-        others = np.setdiff1d(np.flatnonzero(churn != present), labelled)
-        if len(others):  # swap a random labelled call for an unlabelled one of the other class
-            labelled[rng.integers(n_labelled)] = others[rng.integers(len(others))]
-        else:  # every call is in one class: flip the labelled call most likely to be in the other
-            score = probability[labelled] if not present else -probability[labelled]
-            churn[labelled[int(np.argmax(score))]] = not present
-    return churn, np.sort(labelled)
+    return draw_labelled(rng, rng.random(len(probability)) < probability, probability, n_labelled)
 
 
 # ---------------------------------------------------------------------------------------- audio

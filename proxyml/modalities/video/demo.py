@@ -63,6 +63,8 @@ from pathlib import Path
 import numpy as np
 from scipy import ndimage
 
+from proxyml.demos import draw_labelled
+
 BIOPSY_INTERCEPT = -2.5
 BIOPSY_WHITENING = 2.5
 BIOPSY_ROUGHNESS = 1.5
@@ -208,24 +210,6 @@ def exam_plan(n_videos: int, seed: int = 0) -> list[Exam]:
                  bleeding_y=float(bleeding_y[i]), bleeding_onset=float(onset[i]),
                  bleeding_speed=float(speed[i]), probability=float(probability[i]), biopsy=bool(biopsy[i]))
             for i in range(n)]
-
-
-def _draw_labelled(rng: np.random.Generator, biopsy: np.ndarray, probability: np.ndarray,
-                   n_labelled: int) -> tuple[np.ndarray, np.ndarray]:
-    """Biopsy results (one flipped where every exam is in one class) and the sorted indices of the
-    labelled exams, with both classes among them."""
-    biopsy = biopsy.copy()
-    n = len(biopsy)
-    labelled = rng.choice(n, n_labelled, replace=False)
-    if len(set(biopsy[labelled].tolist())) == 1:
-        present = bool(biopsy[labelled[0]])
-        others = np.setdiff1d(np.flatnonzero(biopsy != present), labelled)
-        if len(others):  # swap a random labelled exam for an unlabelled one of the other class
-            labelled[rng.integers(n_labelled)] = others[rng.integers(len(others))]
-        else:  # every exam is in one class: flip the labelled exam most likely to be in the other
-            score = probability[labelled] if not present else -probability[labelled]
-            biopsy[labelled[int(np.argmax(score))]] = not present
-    return biopsy, np.sort(labelled)
 
 
 # ---------------------------------------------------------------------------------------- frames
@@ -515,7 +499,7 @@ def write_colposcopy(out: str | Path, *, n_videos: int = 80, n_labelled: int = 4
     seconds = np.random.default_rng([seed, 1]).uniform(min_seconds, max_seconds, n_videos)
     n_frames = np.maximum(1, np.rint(seconds * fps).astype(np.int64))
     probability = np.array([e.probability for e in exams])
-    biopsy, labelled = _draw_labelled(np.random.default_rng([seed, 2]), np.array([e.biopsy for e in exams]),
+    biopsy, labelled = draw_labelled(np.random.default_rng([seed, 2]), np.array([e.biopsy for e in exams]),
                                       probability, n_labelled)
 
     folder = Path(out)
