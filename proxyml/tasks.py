@@ -332,23 +332,28 @@ def fixed_orders(k: int, wanted: int | None = None, limit: int = 24) -> list[tup
 
 def reorder_segments(values: torch.Tensor, lengths: torch.Tensor, orders: torch.Tensor, axis: int = -1) -> torch.Tensor:
     """Each sample of ``values`` (batch first) with the first ``lengths[i]`` steps of ``axis``
-    cut into ``k = orders.shape[1]`` equal segments, put in the order ``orders[i]`` ``(B, k)``;
-    a remainder shorter than a segment, and the padding, stay where they are. The masked form
-    of an ordering task's perturbation (segments of a call, frames of a clip).
+    cut into ``k = orders.shape[1]`` segments as :func:`torch.tensor_split` cuts them (the first
+    ``lengths[i] % k`` one step longer), put in the order ``orders[i]`` ``(B, k)``; the padding
+    stays where it is. The masked form of an ordering task's perturbation (segments of a series
+    or a call, frames of a clip).
 
     Example:
-        >>> x = torch.arange(7.0)[None, None, :]
-        >>> reorder_segments(x, torch.tensor([6]), torch.tensor([[2, 0, 1]]))[0, 0].tolist()
-        [4.0, 5.0, 0.0, 1.0, 2.0, 3.0, 6.0]
+        >>> x = torch.arange(8.0)[None, None, :]
+        >>> reorder_segments(x, torch.tensor([7]), torch.tensor([[2, 0, 1]]))[0, 0].tolist()
+        [5.0, 6.0, 0.0, 1.0, 2.0, 3.0, 4.0, 7.0]
     """
     axis = axis % values.ndim
     k, steps_total = orders.shape[1], values.shape[axis]
-    steps = torch.arange(steps_total, device=values.device)[None, :]
-    size = (lengths.to(values.device) // k).clamp_min(1)[:, None]
-    segment = (steps // size).clamp_max(k - 1)
-    inside = steps < size * k
-    source = orders.to(values.device).gather(1, segment) * size + steps % size
-    index = torch.where(inside, source, steps)  # (B, L)
+    device = values.device
+    lengths, orders = lengths.to(device).long(), orders.to(device).long()
+    parts = torch.arange(k, device=device)[None, :]
+    sizes = lengths[:, None] // k + (parts < (lengths[:, None] % k)).long()  # (B, k), as tensor_split
+    bounds = torch.cat([torch.zeros_like(sizes[:, :1]), sizes.cumsum(1)], dim=1)  # where each segment starts
+    placed = torch.cat([torch.zeros_like(sizes[:, :1]), sizes.gather(1, orders).cumsum(1)], dim=1)
+    steps = torch.arange(steps_total, device=device)[None, :].expand(len(lengths), -1)  # (B, L)
+    slot = (steps[:, :, None] >= placed[:, None, 1:]).sum(-1).clamp_max(k - 1)  # output segment of each step
+    source = bounds.gather(1, orders.gather(1, slot)) + steps - placed.gather(1, slot)
+    index = torch.where(steps < lengths[:, None], source, steps)
     shape = [values.shape[0]] + [1] * (values.ndim - 1)
     shape[axis] = steps_total
     return values.gather(axis, index.view(shape).expand_as(values))

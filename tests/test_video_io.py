@@ -69,10 +69,11 @@ def test_decoding_asks_for_sorted_contiguous_windows(tmp_path, monkeypatch) -> N
     from proxyml.modalities.video import io as video_io
 
     asked = []
-    real = video_io.pyav_frames
-    monkeypatch.setattr(video_io, "pyav_frames", lambda path, indices: asked.append(list(indices)) or real(path, indices))
+    real = video_io.pyav_clips
+    monkeypatch.setattr(video_io, "pyav_clips", lambda path, clips, size=None: asked.append(
+        [list(c) for c in clips]) or real(path, clips, size))
     pyav_video = dataset.load(0)
-    assert asked == [[0, 3, 6, 9], [50, 53, 56, 59]]  # one call (one seek, then forward) per clip, sorted
+    assert asked == [[[0, 3, 6, 9], [50, 53, 56, 59]]]  # the file opened once; per clip one seek, then forward
     dataset = read(tmp_path, frames=4, stride=3, embed_clips=2, decoder="decord")
     calls = []
     import decord

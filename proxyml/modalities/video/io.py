@@ -125,32 +125,45 @@ def get_batch(reader: Any, path: Path, indices: np.ndarray) -> np.ndarray:
 
 
 def pyav_frames(path: Path, indices: np.ndarray) -> np.ndarray:
-    """Frames ``indices`` (sorted) of ``path`` decoded with PyAV: one seek to the key frame before
-    the first, then sequential decoding up to the last; each frame is known by its timestamp, so
-    the frames are the right ones whatever the file's key packets say."""
+    """Frames ``indices`` (sorted) of ``path`` decoded with PyAV, uint8 RGB ``(n, H, W, 3)``: one
+    seek to the key frame before the first, then sequential decoding up to the last; each frame is
+    known by its timestamp, so the frames are the right ones whatever the file's key packets say."""
+    return pyav_clips(path, [indices])[0]
+
+
+def pyav_clips(path: Path, clips: Sequence[np.ndarray], size: int | None = None) -> list[np.ndarray]:
+    """Each clip's frames (sorted indices) of ``path``, with the file opened once: per clip one
+    seek and sequential decoding, as :func:`pyav_frames`. With ``size``, each wanted frame is
+    converted to RGB and resized by FFmpeg's scaler on the decoded frame (what
+    :func:`resize_frames` does to the RGB frames of another decoder: the same pixels)."""
     import av
 
-    wanted = sorted({int(i) for i in indices})
-    found: dict[int, np.ndarray] = {}
+    out = []
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
         stream.thread_count = 1
         rate = float(stream.average_rate or stream.guessed_rate or 25)
         start = float(stream.start_time or 0) * float(stream.time_base or 0)
-        if wanted[0] > 0 and stream.time_base is not None:
-            container.seek(int((start + max(0.0, (wanted[0] - 1) / rate)) / float(stream.time_base)), stream=stream,
-                           backward=True, any_frame=False)
-        for number, frame in enumerate(container.decode(stream)):
-            index = round((float(frame.time) - start) * rate) if frame.time is not None else number
-            if index in wanted:
-                found[index] = frame.to_ndarray(format="rgb24")
-            if index >= wanted[-1]:
-                break
-    missing = [i for i in wanted if i not in found]
-    if missing:
-        raise DataError(f"{path.name}: frames {missing[:5]} could not be decoded")
-    lookup = {i: found[i] for i in wanted}
-    return np.stack([lookup[int(i)] for i in indices])
+        for indices in clips:
+            wanted = sorted({int(i) for i in indices})
+            found: dict[int, np.ndarray] = {}
+            if stream.time_base is not None:
+                container.seek(int((start + max(0.0, (wanted[0] - 1) / rate)) / float(stream.time_base)),
+                               stream=stream, backward=True, any_frame=False)
+            for number, frame in enumerate(container.decode(stream)):
+                index = round((float(frame.time) - start) * rate) if frame.time is not None else number
+                if index in wanted:
+                    picture = frame.reformat(format="rgb24")
+                    if size is not None and (picture.width, picture.height) != (size, size):
+                        picture = picture.reformat(width=size, height=size, interpolation="AREA")
+                    found[index] = picture.to_ndarray()
+                if index >= wanted[-1]:
+                    break
+            missing = [i for i in wanted if i not in found]
+            if missing:
+                raise DataError(f"{path.name}: frames {missing[:5]} could not be decoded")
+            out.append(np.stack([found[int(i)] for i in indices]))
+    return out
 
 
 def resize_frames(frames: np.ndarray, size: int) -> np.ndarray:
@@ -215,15 +228,20 @@ class VideoClips(SampleSet):
     def _decode(self, index: int, starts: Sequence[int]) -> np.ndarray:
         """Clips from ``starts``: uint8 ``(T, H, W, 3)``, each clip's frames decoded at once."""
         info, path = self.infos[index], self.files[index]
-        reader = _open(path) if self.decoder == "decord" else None
+        clips = []
+        for start in starts:
+            wanted = clip_indices(start, self.frames, self.stride, info.frames)
+            clips.append(np.unique(wanted) if info.frames < self.span else wanted)  # short: its own frames only
+        if self.decoder == "pyav":
+            try:
+                return np.concatenate(pyav_clips(path, clips, self.size), axis=0)  # resized as decoded
+            except DataError:
+                raise
+            except Exception as exc:
+                raise DataError(f"{path.name}: cannot be decoded ({str(exc).splitlines()[0][:160]})") from None
+        reader = _open(path)
         try:
-            parts = []
-            for start in starts:
-                wanted = clip_indices(start, self.frames, self.stride, info.frames)
-                if info.frames < self.span:  # a short video: its own frames only (padding happens in collate)
-                    wanted = np.unique(wanted)
-                parts.append(get_batch(reader, path, wanted))
-            return np.concatenate(parts, axis=0)
+            return np.concatenate([get_batch(reader, path, wanted) for wanted in clips], axis=0)
         except DataError:
             raise
         except Exception as exc:
