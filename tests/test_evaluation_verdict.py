@@ -272,3 +272,18 @@ def test_summarise_ends_with_the_verdict() -> None:
     assert "evaluate.seeds = 1" in tail[-1]
     del report["verdict"]
     assert "verdict:" not in _summarise(report)
+
+
+def test_a_budget_that_tests_on_too_few_samples_names_no_winner() -> None:
+    """Measured on 14 random labels: 3 tested per draw, and the paired interval excluded 0."""
+    report = {"probes": probes({"proxyml": {"20": 0.85, "all": 0.90}, "random_init": {"20": 0.60, "all": 0.60}})}
+    for method in report["probes"].values():
+        method["all"]["n_test_mean"] = 3.0
+    verdict = build_verdict(report)
+    assert verdict["budgets"]["20"]["proxyml_wins"]  # 100 tested: a win
+    assert verdict["budgets"]["all"]["outcome"] == "too few tested"
+    assert not verdict["budgets"]["all"]["proxyml_wins"] and verdict["budgets"]["all"]["difference"]["ci"][0] > 0
+    assert "fewer than 10" in verdict["budgets"]["all"]["note"]
+    for method in report["probes"].values():
+        method["20"]["n_test_mean"] = 4.0
+    assert build_verdict(report)["recommendation"].startswith("collect more labels: at 20 and all labels fewer than 10")

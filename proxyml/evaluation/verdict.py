@@ -124,6 +124,10 @@ def _pair(proxy: np.ndarray, base: np.ndarray, seeds: int) -> tuple[np.ndarray, 
     return None
 
 
+MIN_TEST_SAMPLES = 10
+"""A budget whose draws test on fewer labelled samples names no winner."""
+
+
 def _budget_verdict(budget: str, probes: dict[str, Any], confidence: float, seeds: int,
                     notes: list[str]) -> dict[str, Any] | None:
     candidates: dict[str, tuple[float, dict[str, Any]]] = {}
@@ -175,6 +179,14 @@ def _budget_verdict(budget: str, probes: dict[str, Any], confidence: float, seed
     difference = _paired_difference(paired[0], paired[1], confidence)
     ci = _interval(difference["ci"])
     result["difference"] = difference
+    tested = _number(first.get("n_test_mean"))
+    if tested is not None and tested < MIN_TEST_SAMPLES:
+        # a few held-out samples give each draw an AUC of a handful of values; the draws share them, so
+        # their t-interval says little: name no winner (measured: +0.300 "won" on random labels, 3 tested)
+        result["outcome"] = "too few tested"
+        result["note"] = (f"only {tested:g} labelled samples are left to test each draw on at this budget, "
+                          f"fewer than {MIN_TEST_SAMPLES}: no winner is named from so few")
+        return result
     result["proxyml_wins"] = bool(ci is not None and ci[0] > 0)
     result["baseline_wins"] = bool(ci is not None and ci[1] < 0)
     result["outcome"] = ("proxyml" if result["proxyml_wins"] else
@@ -352,6 +364,11 @@ def _recommend(budgets: dict[str, dict[str, Any]], proxy_statement: str | None, 
             return (f"no proxyml method was probed: only baselines, the best being "
                     f"{budgets[by_size[0]]['best']} at {phrase[by_size[0]]}")
         return "no budget has paired draws of a proxyml method and a baseline: no comparison"
+    few = [b for b in compared if budgets[b]["outcome"] == "too few tested"]
+    compared = [b for b in compared if b not in few]
+    if not compared:
+        return (f"collect more labels: at {_budgets_phrase(few)} fewer than {MIN_TEST_SAMPLES} labelled samples "
+                "are left to test on, too few to tell proxyml from the baseline")
     wins = [b for b in compared if budgets[b]["proxyml_wins"]]
     losses = [b for b in compared if budgets[b]["baseline_wins"]]
     no_interval = [b for b in compared if _interval(budgets[b]["difference"]["ci"]) is None]
@@ -441,7 +458,8 @@ def build_verdict(report: dict[str, Any], *, confidence: float = 0.95, seeds: in
         "best_proxyml_auc", "best_baseline", "best_baseline_auc", "proxyml_methods",
         "baselines", "difference" ({"mean", "ci", "win_rate", "tie_rate", "n_draws"} of best
         proxyml - best baseline, or None), "proxyml_wins", "baseline_wins", "outcome"
-        ("proxyml", "baseline", "undecided" or "not compared"), "note"}}, "recommendation",
+        ("proxyml", "baseline", "undecided", "not compared" or "too few tested": fewer than
+        :data:`MIN_TEST_SAMPLES` labelled samples left to test each draw on), "note"}}, "recommendation",
         "proxy_model" (the proxy-model sentence that leads the recommendation when a trained
         proxy score, with no labels, is at least as good as every method trained on the
         smallest budgets and better than the untrained model's score; else None),
