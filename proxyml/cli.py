@@ -1,6 +1,6 @@
 """The ``proxyml`` command line.
 
-Verbs: ``run`` (train + embed + score + evaluate + report), ``train``, ``embed``, ``score``,
+Verbs: ``run`` (train + embed + score + evaluate + report), ``train``, ``embed``, ``score``, ``demo``,
 ``evaluate``, ``check`` (validate a recipe) and ``tasks``. Heavy libraries (torch, Lightning)
 are imported only by the verbs that need them. A bad recipe or bad arguments print a clear
 message, no traceback, and exit with code 2.
@@ -182,10 +182,10 @@ def _dispatch(args: argparse.Namespace) -> int:
             from proxyml.trainer import Trainer
 
             Trainer(recipe.trainer, recipe.output_dir, seed=recipe.seed).check_settings()
-            from proxyml.demos import demo_folder
+            from proxyml.demos import ensure_demo_data
 
-            demo_dir = demo_folder(recipe)
-            if demo_dir is not None and not demo_dir.exists():
+            demo_dir = ensure_demo_data(recipe, write=False)  # refuses what `run` would refuse
+            if demo_dir is not None:
                 print(f"note: {recipe.data.source} does not exist yet; `run` writes the synthetic "
                       f"{recipe.data.demo!r} demo there first (data.demo)")
             print(f"{args.recipe}: ok ({', '.join(e.name for e in recipe.task_entries)} on {recipe.data.source}, "
@@ -221,8 +221,9 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 
 def _first_line(text: str | None) -> str:
-    lines = (text or "").strip().splitlines()
-    return lines[0] if lines else ""
+    """The first paragraph of a docstring, on one line (a sentence may run over several lines)."""
+    paragraph = (text or "").strip().split("\n\n")[0]
+    return " ".join(line.strip() for line in paragraph.splitlines())
 
 
 def _describe_params(model: type) -> list[str]:

@@ -41,9 +41,10 @@ def demo_folder(recipe: Any) -> Path | None:
     return source.parent if source.name == demo.data_file else source
 
 
-def ensure_demo_data(recipe: Any) -> Path | None:
+def ensure_demo_data(recipe: Any, *, write: bool = True) -> Path | None:
     """Write ``data.demo`` where the recipe expects it when its data is missing; return the
-    folder written, or ``None`` when nothing had to be written."""
+    folder written (with ``write=False``: the folder it would write, after the same checks, which
+    raise as they would), or ``None`` when nothing had to be written."""
     folder = demo_folder(recipe)
     if folder is None:
         return None
@@ -61,6 +62,8 @@ def ensure_demo_data(recipe: Any) -> Path | None:
         if labels != folder / demo.labels_file:
             raise RecipeError(f"data.demo: {recipe.data.demo} writes its labels to {folder / demo.labels_file}, "
                               f"but labels.source is {labels}")
+    if not write:
+        return folder
     log.warning("data.source %s does not exist: writing the synthetic %r demo there (data.demo)", source,
                 recipe.data.demo)
     files = write_demo(recipe.data.demo, folder, seed=0)

@@ -38,6 +38,9 @@ class Modality(ABC, Generic[P]):
     provides_metadata: ClassVar[bool] = False
     default_encoder: ClassVar[str] = ""
     default_baselines: ClassVar[tuple[str, ...]] = ()
+    path_params: ClassVar[tuple[str, ...]] = ()
+    """``data.params`` keys that hold file paths (relative to the recipe): a run's saved recipe
+    stores them absolute, so that ``embed``/``score``/``evaluate`` find them from anywhere."""
     registry_name: ClassVar[str] = ""
 
     def reader_params(self, params: dict[str, Any] | None) -> P:

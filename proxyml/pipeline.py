@@ -424,7 +424,8 @@ def random_init_outputs(recipe: Recipe, prepared: Prepared, out: Path | None, tr
 
 def environment() -> dict[str, Any]:
     versions: dict[str, str | None] = {}
-    for package in ("proxyml", "torch", "lightning", "numpy", "pandas", "scikit-learn", "sktime", "pydantic"):
+    for package in ("proxyml", "torch", "lightning", "numpy", "pandas", "scikit-learn", "sktime", "pydantic",
+                    "torchaudio", "soundfile", "librosa", "soxr", "decord2", "av"):
         try:
             versions[package] = metadata.version(package)
         except metadata.PackageNotFoundError:

@@ -318,6 +318,10 @@ class Recipe(Section):
                           for t in entries]
                 data[section] = dumped[0] if section == "task" else dumped
         data["data"]["source"] = self.resolve_source(self.data.source)
+        for key in MODALITIES.get(self.modality).path_params:  # e.g. a folder's metadata table
+            value = data["data"]["params"].get(key)
+            if isinstance(value, str) and value:
+                data["data"]["params"][key] = self.resolve_source(value)
         if self.labels is not None:
             data["labels"]["source"] = self.resolve_source(self.labels.source)
         return data

@@ -322,6 +322,7 @@ class PretextModule(pl.LightningModule):
         self.optimizer_name, self.schedule, self.warmup_epochs = optimizer, schedule, warmup_epochs
         self.preprocessing = preprocessing or {}
         self.decode_failures: dict[int, str] = {}  # position -> why the sample could not be decoded
+        self.sample_ids: list[str] | None = None  # the ids of the set being trained or predicted on
 
     @property
     def task(self) -> PretextTask:
@@ -392,10 +393,16 @@ class PretextModule(pl.LightningModule):
         generator.manual_seed(batch_seed(self.seed, stage, epoch, batch_index, self.global_rank, stream))
         return generator
 
+    def _sample_name(self, index: int) -> str:
+        """``'call07' (position 3)`` when the module knows the data set's ids, else the position."""
+        ids = self.sample_ids
+        return f"{ids[index]!r} (position {index})" if ids is not None and 0 <= index < len(ids) else \
+            f"at position {index}"
+
     def _note_failures(self, batch: dict[str, Any]) -> None:
         for index, reason in batch.get("failed", ()):
             if index not in self.decode_failures:
-                log.warning("sample at position %d %s; left out", index, reason)
+                log.warning("sample %s %s; left out", self._sample_name(index), reason)
             self.decode_failures[index] = reason
 
     def _step(self, batch: dict[str, Any], batch_index: int, stage: str) -> torch.Tensor | None:
@@ -673,6 +680,7 @@ class Trainer:
                                ("warmup_epochs", "warmup_epochs")):
             if key in c.model_fields_set:
                 setattr(module, attribute, getattr(c, key))
+        module.sample_ids = dataset.ids  # names the samples that fail to decode
         train_idx, val_idx = split_unlabeled(len(dataset), c.val_fraction, self.seed)
         has_val = len(val_idx) > 0
         # last.ckpt after every epoch, whatever the held-out loss did (ModelCheckpoint's own
@@ -766,6 +774,7 @@ class Trainer:
         writer = _ArrayWriter(len(dataset), module.encoder.embed_dim, len(module.tasks))
         trainer = pl.Trainer(**common, logger=False, enable_checkpointing=False, callbacks=[writer])
         module.decode_failures = {}
+        module.sample_ids = dataset.ids
         batch_size = self.config.predict_batch_size or default_predict_batch_size(self.config.batch_size, dataset)
         with limited_threads(self.threads(dataset)):
             trainer.predict(module, self._loader(dataset, np.arange(len(dataset)), shuffle=False,

@@ -188,3 +188,26 @@ def test_the_call_center_recipe_runs_as_it_is(tmp_path) -> None:
     report = run(recipe).report
     assert report["labels"]["n_labelled"] == 60 and report["data"]["n_samples"] == 160
     assert json.dumps(report["verdict"])
+
+
+def test_a_folder_with_a_metadata_table_relative_to_the_recipe_scores_from_anywhere(small_center, tmp_path,
+                                                                                    monkeypatch) -> None:
+    project = tmp_path / "project"
+    shutil.copytree(small_center / "calls", project / "calls")
+    manifest = pd.read_csv(small_center / "manifest.csv")
+    manifest[["id", "direction"]].to_csv(project / "meta.csv", index=False)
+    shutil.copy(small_center / "labels.csv", project / "labels.csv")
+    recipe = recipe_dict(project, tmp_path / "run", tasks=None, task={"name": "audio.call_direction"},
+                         evaluate={"label_budgets": [10], "repeats": 2, "random_init": False, "examples": 0})
+    recipe["data"] = {"source": "calls", "params": {"metadata": "meta.csv", "window_seconds": 2.0}}
+    recipe["labels"]["source"] = "labels.csv"
+    recipe["output"] = {"dir": str(tmp_path / "run")}
+    (project / "r.yaml").write_text(yaml.safe_dump(recipe))
+    monkeypatch.chdir(tmp_path)
+    assert main(["-q", "run", str(project / "r.yaml")]) == 0
+    saved = yaml.safe_load((tmp_path / "run" / "recipe.yaml").read_text())
+    assert saved["data"]["params"]["metadata"] == str((project / "meta.csv").resolve())
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    assert main(["-q", "score", str(tmp_path / "run"), "--out", str(tmp_path / "s.csv")]) == 0
+    assert len(pd.read_csv(tmp_path / "s.csv")) == 24

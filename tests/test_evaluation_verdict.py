@@ -287,3 +287,14 @@ def test_a_budget_that_tests_on_too_few_samples_names_no_winner() -> None:
     for method in report["probes"].values():
         method["20"]["n_test_mean"] = 4.0
     assert build_verdict(report)["recommendation"].startswith("collect more labels: at 20 and all labels fewer than 10")
+
+
+def test_the_proxy_model_lead_ignores_budgets_tested_on_too_few_samples() -> None:
+    report = {"probes": probes({"proxyml": {"20": 0.60, "all": 0.62}, "random_init": {"20": 0.55, "all": 0.56}}),
+              "proxy_score": score(0.80, 0.70, 0.90)}
+    assert build_verdict(report)["proxy_model"].startswith("use the proxy score as the prediction")
+    for method in report["probes"].values():
+        for budget in ("20", "all"):
+            method[budget]["n_test_mean"] = 3.0
+    verdict = build_verdict(report)
+    assert verdict["proxy_model"] is None and verdict["recommendation"].startswith("collect more labels")

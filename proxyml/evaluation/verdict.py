@@ -307,7 +307,10 @@ def _proxy_model_lead(report: dict[str, Any], budgets: dict[str, dict[str, Any]]
     if not candidates or not budgets:
         return None
     effective, key, interval, reversed_ = max(candidates)
-    by_size = sorted(budgets, key=lambda b: (budgets[b]["n_train"] is None, budgets[b]["n_train"] or 0))
+    by_size = sorted((b for b in budgets if budgets[b]["outcome"] != "too few tested"),
+                     key=lambda b: (budgets[b]["n_train"] is None, budgets[b]["n_train"] or 0))
+    if not by_size:
+        return None
     beaten = 0  # the smallest budgets, in order, at which no method trained on labels beats the score
     while beaten < len(by_size) and budgets[by_size[beaten]]["best_auc"] is not None \
             and effective >= budgets[by_size[beaten]]["best_auc"]:

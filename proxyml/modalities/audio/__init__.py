@@ -49,6 +49,7 @@ class AudioModality(Modality[AudioReaderParams]):
     default_baselines = ("audio.mfcc",)
     variable_length = True
     provides_metadata = True
+    path_params = ("metadata",)
 
     def read(self, source: str, params: AudioReaderParams, *, base_dir: Path | None = None,
              preprocessing: dict[str, Any] | None = None, label_columns: tuple[str, ...] = ()) -> SampleSet:

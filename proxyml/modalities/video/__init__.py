@@ -55,6 +55,7 @@ class VideoModality(Modality[VideoReaderParams]):
     default_baselines = ("video.frame_stats",)
     variable_length = True
     provides_metadata = True
+    path_params = ("metadata",)
 
     def read(self, source: str, params: VideoReaderParams, *, base_dir: Path | None = None,
              preprocessing: dict[str, Any] | None = None, label_columns: tuple[str, ...] = ()) -> SampleSet:
