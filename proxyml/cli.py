@@ -210,9 +210,9 @@ def _dispatch(args: argparse.Namespace) -> int:
     from proxyml import runs
 
     if args.verb == "embed":
-        print(f"embeddings: {runs.embed(args.run_dir, args.data, args.out)}")
+        print(f"embeddings: {runs.embed(args.run_dir, args.data, args.out, progress_bar=False if args.quiet else None)}")
     elif args.verb == "score":
-        print(f"proxy scores: {runs.score(args.run_dir, args.data, args.out)}")
+        print(f"proxy scores: {runs.score(args.run_dir, args.data, args.out, progress_bar=False if args.quiet else None)}")
     elif args.verb == "evaluate":
         report, folder = _evaluate(args)
         print(_summarise(report))

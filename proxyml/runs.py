@@ -54,10 +54,12 @@ def predict_run(run_dir: str | Path, source: str | None = None) -> tuple[SampleS
     return dataset, outputs.embeddings, scores
 
 
-def predict_outputs(run_dir: str | Path, source: str | None = None) -> tuple[SampleSet, Outputs]:
+def predict_outputs(run_dir: str | Path, source: str | None = None, *,
+                    progress_bar: bool | None = None) -> tuple[SampleSet, Outputs]:
     """Read ``source`` (default: the run's own data) with the run's preprocessing and apply
     its trained models: returns the data (less any sample that failed to decode) and their
-    :class:`proxyml.pipeline.Outputs` (embeddings and proxy scores)."""
+    :class:`proxyml.pipeline.Outputs` (embeddings and proxy scores). ``progress_bar`` overrides
+    the run's ``trainer.progress_bar`` (``proxyml -q`` turns it off)."""
     from proxyml.pipeline import combine_outputs, drop_rows, model_plans
     from proxyml.trainer import PretextModule, Trainer
 
@@ -75,7 +77,9 @@ def predict_outputs(run_dir: str | Path, source: str | None = None) -> tuple[Sam
     )
     for note in dataset.notes:
         log.info("data: %s", note)
-    trainer = Trainer(recipe.trainer, run_dir, seed=recipe.seed)
+    settings = recipe.trainer if progress_bar is None else recipe.trainer.model_copy(
+        update={"progress_bar": progress_bar})
+    trainer = Trainer(settings, run_dir, seed=recipe.seed)
     raw, failed = {}, {}
     for plan, module in models:
         predicted = trainer.predict(module, dataset)
@@ -110,24 +114,26 @@ def output_file(run_dir: str | Path, out: str | Path | None, default_name: str, 
     return path
 
 
-def embed(run_dir: str | Path, source: str | None = None, out: str | Path | None = None) -> Path:
+def embed(run_dir: str | Path, source: str | None = None, out: str | Path | None = None, *,
+          progress_bar: bool | None = None) -> Path:
     """Write ``id`` + embedding columns to Parquet; returns the file."""
     from proxyml.pipeline import save_embeddings
 
     target = output_file(run_dir, out, "embeddings.parquet", (".parquet",))
-    dataset, outputs = predict_outputs(run_dir, source)
+    dataset, outputs = predict_outputs(run_dir, source, progress_bar=progress_bar)
     save_embeddings(target, dataset.ids, outputs.embeddings, outputs.embedding_columns)
     _report_skipped(dataset)
     return target
 
 
-def score(run_dir: str | Path, source: str | None = None, out: str | Path | None = None) -> Path:
+def score(run_dir: str | Path, source: str | None = None, out: str | Path | None = None, *,
+          progress_bar: bool | None = None) -> Path:
     """Write ``id,proxy_score,rank`` to CSV (``rank`` 1 = the highest score; a multitask run:
     a score column and a ``rank_<key>`` column per task); returns the file."""
     from proxyml.pipeline import save_scores
 
     target = output_file(run_dir, out, "proxy_scores.csv", (".csv",))
-    dataset, outputs = predict_outputs(run_dir, source)
+    dataset, outputs = predict_outputs(run_dir, source, progress_bar=progress_bar)
     save_scores(target, dataset.ids, outputs.scores, outputs.score_columns, rank=True)
     _report_skipped(dataset)
     return target
