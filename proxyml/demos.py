@@ -10,6 +10,7 @@ your own labels never fills a mistyped data path with synthetic data.
 from __future__ import annotations
 
 import logging
+import math
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +72,25 @@ def ensure_demo_data(recipe: Any, *, write: bool = True) -> Path | None:
     return folder
 
 
+def check_demo_sizes(count: int, n_labelled: int, *, samples: str, target: str, min_seconds: float,
+                     max_seconds: float) -> None:
+    """The argument checks every synthetic data set shares: at least 4 ``samples`` (e.g.
+    ``"n_calls"``), 2 to ``count`` labelled (both classes of ``target``), finite durations of at
+    least 1 s, in order. Raises :class:`ValueError` naming the argument."""
+    if count < 4:
+        raise ValueError(f"{samples} must be at least 4, got {count}")
+    if n_labelled < 2:
+        raise ValueError(f"n_labelled must be at least 2 (both {target} classes are labelled), got {n_labelled}")
+    if n_labelled > count:
+        raise ValueError(f"n_labelled ({n_labelled}) cannot exceed {samples} ({count})")
+    if not (math.isfinite(min_seconds) and math.isfinite(max_seconds)):
+        raise ValueError(f"min_seconds and max_seconds must be finite, got {min_seconds} and {max_seconds}")
+    if min_seconds < 1.0:
+        raise ValueError(f"min_seconds must be at least 1 second, got {min_seconds}")
+    if max_seconds < min_seconds:
+        raise ValueError(f"max_seconds ({max_seconds}) must not be below min_seconds ({min_seconds})")
+
+
 def draw_labelled(rng: np.random.Generator, outcome: np.ndarray, probability: np.ndarray,
                   n_labelled: int) -> tuple[np.ndarray, np.ndarray]:
     """Which samples of a synthetic data set get labels: ``n_labelled`` drawn at random, with
@@ -92,4 +112,4 @@ def draw_labelled(rng: np.random.Generator, outcome: np.ndarray, probability: np
     return outcome, np.sort(labelled)
 
 
-__all__ = ["demo_folder", "draw_labelled", "ensure_demo_data", "write_demo"]
+__all__ = ["check_demo_sizes", "demo_folder", "draw_labelled", "ensure_demo_data", "write_demo"]

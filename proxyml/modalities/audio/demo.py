@@ -46,7 +46,7 @@ from pathlib import Path
 import numpy as np
 from scipy import signal
 
-from proxyml.demos import draw_labelled
+from proxyml.demos import check_demo_sizes, draw_labelled
 
 CHURN_INTERCEPT = -2.0
 CHURN_INBOUND = 1.0
@@ -114,20 +114,10 @@ def churn_probability(inbound: np.ndarray, agitation: np.ndarray) -> np.ndarray:
 
 def _check_arguments(n_calls: int, n_labelled: int, sample_rate: int, min_seconds: float,
                      max_seconds: float) -> None:
-    if n_calls < 4:
-        raise ValueError(f"n_calls must be at least 4, got {n_calls}")
-    if n_labelled < 2:
-        raise ValueError(f"n_labelled must be at least 2 (both churn classes are labelled), got {n_labelled}")
-    if n_labelled > n_calls:
-        raise ValueError(f"n_labelled ({n_labelled}) cannot exceed n_calls ({n_calls})")
+    check_demo_sizes(n_calls, n_labelled, samples="n_calls", target="churn", min_seconds=min_seconds,
+                     max_seconds=max_seconds)
     if sample_rate < 8000:
         raise ValueError(f"sample_rate must be at least 8000 Hz (telephone band up to 3400 Hz), got {sample_rate}")
-    if not (math.isfinite(min_seconds) and math.isfinite(max_seconds)):
-        raise ValueError(f"min_seconds and max_seconds must be finite, got {min_seconds} and {max_seconds}")
-    if min_seconds < 1.0:
-        raise ValueError(f"min_seconds must be at least 1 second, got {min_seconds}")
-    if max_seconds < min_seconds:
-        raise ValueError(f"max_seconds ({max_seconds}) must not be below min_seconds ({min_seconds})")
 
 
 def _draw_calls(rng: np.random.Generator, n_calls: int, sample_rate: int, min_seconds: float,

@@ -63,7 +63,7 @@ from pathlib import Path
 import numpy as np
 from scipy import ndimage
 
-from proxyml.demos import draw_labelled
+from proxyml.demos import check_demo_sizes, draw_labelled
 
 BIOPSY_INTERCEPT = -2.5
 BIOPSY_WHITENING = 2.5
@@ -149,12 +149,8 @@ def _integer(name: str, value: int) -> int:
 
 def _check_arguments(n_videos: int, n_labelled: int, seed: int, size: int, fps: int, min_seconds: float,
                      max_seconds: float) -> None:
-    if n_videos < 4:
-        raise ValueError(f"n_videos must be at least 4, got {n_videos}")
-    if n_labelled < 2:
-        raise ValueError(f"n_labelled must be at least 2 (both biopsy classes are labelled), got {n_labelled}")
-    if n_labelled > n_videos:
-        raise ValueError(f"n_labelled ({n_labelled}) cannot exceed n_videos ({n_videos})")
+    check_demo_sizes(n_videos, n_labelled, samples="n_videos", target="biopsy", min_seconds=min_seconds,
+                     max_seconds=max_seconds)
     if seed < 0:
         raise ValueError(f"seed must not be negative, got {seed}")
     if size < 16 or size % 2:
@@ -164,12 +160,6 @@ def _check_arguments(n_videos: int, n_labelled: int, seed: int, size: int, fps: 
                          f"row stride; sizes {DECORD_MISREAD_SIZES} are refused, e.g. use {size + 8}")
     if not 1 <= fps <= 120:
         raise ValueError(f"fps must be between 1 and 120, got {fps}")
-    if not (math.isfinite(min_seconds) and math.isfinite(max_seconds)):
-        raise ValueError(f"min_seconds and max_seconds must be finite, got {min_seconds} and {max_seconds}")
-    if min_seconds < 1.0:
-        raise ValueError(f"min_seconds must be at least 1 second, got {min_seconds}")
-    if max_seconds < min_seconds:
-        raise ValueError(f"max_seconds ({max_seconds}) must not be below min_seconds ({min_seconds})")
 
 
 def exam_plan(n_videos: int, seed: int = 0) -> list[Exam]:
