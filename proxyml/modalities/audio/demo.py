@@ -45,6 +45,7 @@ from pathlib import Path
 
 import numpy as np
 from scipy import signal
+from scipy.special import expit
 
 from proxyml.demos import check_demo_sizes, draw_labelled
 
@@ -101,15 +102,11 @@ class _Voice:
     level_db: float
 
 
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-z))
-
-
 def churn_probability(inbound: np.ndarray, agitation: np.ndarray) -> np.ndarray:
     """``P(churn = yes)`` of calls with direction ``inbound`` (1/0) and hidden ``agitation`` in [0, 1]."""
     z = CHURN_INTERCEPT + CHURN_INBOUND * np.asarray(inbound, dtype=float) \
         + CHURN_AGITATION * np.asarray(agitation, dtype=float)
-    return _sigmoid(z)
+    return expit(z)
 
 
 def _check_arguments(n_calls: int, n_labelled: int, sample_rate: int, min_seconds: float,

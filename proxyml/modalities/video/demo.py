@@ -62,6 +62,7 @@ from pathlib import Path
 
 import numpy as np
 from scipy import ndimage
+from scipy.special import expit
 
 from proxyml.demos import check_demo_sizes, draw_labelled
 
@@ -123,10 +124,6 @@ class Exam:
     biopsy: bool
 
 
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-z))
-
-
 def biopsy_probability(lesion: np.ndarray, whitening: np.ndarray, roughness: np.ndarray,
                        bleeding: np.ndarray) -> np.ndarray:
     """``P(biopsy = positive)`` of exams with the hidden variables given (see :data:`BIOPSY_FORMULA`)."""
@@ -134,7 +131,7 @@ def biopsy_probability(lesion: np.ndarray, whitening: np.ndarray, roughness: np.
     z = BIOPSY_INTERCEPT + BIOPSY_WHITENING * lesion * np.asarray(whitening, dtype=float) \
         + BIOPSY_ROUGHNESS * lesion * np.asarray(roughness, dtype=float) \
         + BIOPSY_BLEEDING * np.asarray(bleeding, dtype=float)
-    return _sigmoid(z)
+    return expit(z)
 
 
 def _integer(name: str, value: int) -> int:
