@@ -9,6 +9,8 @@ your own labels never fills a mistyped data path with synthetic data.
 
 from __future__ import annotations
 
+import csv
+import io
 import logging
 import math
 from pathlib import Path
@@ -72,6 +74,16 @@ def ensure_demo_data(recipe: Any, *, write: bool = True) -> Path | None:
     return folder
 
 
+def write_csv(path: Path, header: tuple[str, ...], rows: list[list[str]]) -> None:
+    """A small CSV (``\\n`` line ends, UTF-8), written the same on every platform: demo files are
+    byte-identical for the same arguments."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    path.write_text(buffer.getvalue(), encoding="utf-8")
+
+
 def check_demo_sizes(count: int, n_labelled: int, *, samples: str, target: str, min_seconds: float,
                      max_seconds: float) -> None:
     """The argument checks every synthetic data set shares: at least 4 ``samples`` (e.g.
@@ -112,4 +124,4 @@ def draw_labelled(rng: np.random.Generator, outcome: np.ndarray, probability: np
     return outcome, np.sort(labelled)
 
 
-__all__ = ["check_demo_sizes", "demo_folder", "draw_labelled", "ensure_demo_data", "write_demo"]
+__all__ = ["check_demo_sizes", "write_csv", "demo_folder", "draw_labelled", "ensure_demo_data", "write_demo"]

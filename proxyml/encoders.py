@@ -60,6 +60,16 @@ class Encoder(nn.Module, Generic[P]):
         raise NotImplementedError(f"{type(self).__name__} has no per-position output")
 
 
+def masked_mean_max(h: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Per sample, the mean and the max of ``h`` ``(B, D, L)`` over the steps where ``mask``
+    ``(B, L)`` is True, side by side: ``(B, 2 D)``; padded steps count in neither, and a sample
+    with no real step pools to zeros."""
+    weights = mask[:, None, :].to(h.dtype)
+    mean = (h * weights).sum(-1) / weights.sum(-1).clamp_min(1.0)
+    peak = h.masked_fill(~mask[:, None, :], float("-inf")).amax(-1)
+    return torch.cat([mean, torch.where(torch.isfinite(peak), peak, torch.zeros_like(peak))], dim=-1)
+
+
 def create_encoder(name: str, spec: dict[str, Any], params: dict[str, Any] | None = None) -> Encoder:
     """Build the encoder registered as ``name`` for inputs described by ``spec``."""
     cls = ENCODERS.get(name)

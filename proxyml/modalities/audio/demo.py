@@ -37,8 +37,6 @@ likely to be in the other class is flipped), so both classes are always present.
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,7 +45,7 @@ import numpy as np
 from scipy import signal
 from scipy.special import expit
 
-from proxyml.demos import check_demo_sizes, draw_labelled
+from proxyml.demos import check_demo_sizes, draw_labelled, write_csv
 
 CHURN_INTERCEPT = -2.0
 CHURN_INBOUND = 1.0
@@ -393,14 +391,6 @@ def _pcm16(audio: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------------------- writing
 
 
-def _write_csv(path: Path, header: tuple[str, ...], rows: list[list[str]]) -> None:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    path.write_text(buffer.getvalue(), encoding="utf-8")
-
-
 def _readme(*, n_calls: int, n_labelled: int, seed: int, sample_rate: int, min_seconds: float,
             max_seconds: float, stereo: bool, calls: list[_Call], churn: np.ndarray, labelled: np.ndarray,
             auc_direction: float, auc_agitation: float, auc_both: float) -> str:
@@ -504,8 +494,8 @@ def write_call_center(out: str | Path, *, n_calls: int = 160, n_labelled: int = 
                      f"{call.n_samples / sample_rate:.6f}", str(call.hour)])
 
     manifest, labels = folder / "manifest.csv", folder / "labels.csv"
-    _write_csv(manifest, MANIFEST_COLUMNS, rows)
-    _write_csv(labels, LABEL_COLUMNS, [[calls[i].id, "yes" if churn[i] else "no"] for i in labelled])
+    write_csv(manifest, MANIFEST_COLUMNS, rows)
+    write_csv(labels, LABEL_COLUMNS, [[calls[i].id, "yes" if churn[i] else "no"] for i in labelled])
     y = churn[labelled].astype(int)
     readme = _readme(n_calls=n_calls, n_labelled=n_labelled, seed=seed, sample_rate=sample_rate,
                      min_seconds=min_seconds, max_seconds=max_seconds, stereo=stereo, calls=calls,

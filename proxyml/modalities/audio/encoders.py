@@ -8,7 +8,7 @@ import torch
 from pydantic import Field
 from torch import nn
 
-from proxyml.encoders import Encoder
+from proxyml.encoders import Encoder, masked_mean_max
 from proxyml.params import Params
 from proxyml.registry import ENCODERS
 
@@ -113,10 +113,7 @@ class LogMelCNN(Encoder[LogMelCNNParams]):
 
     def forward(self, x: dict[str, torch.Tensor]) -> torch.Tensor:
         h, mask = self.frame_features(x)
-        weights = mask[:, None, :].to(h.dtype)
-        mean = (h * weights).sum(-1) / weights.sum(-1).clamp_min(1.0)
-        peak = h.masked_fill(~mask[:, None, :], float("-inf")).amax(-1)
-        return self.projection(self.dropout(torch.cat([mean, peak], dim=-1)))
+        return self.projection(self.dropout(masked_mean_max(h, mask)))
 
     @classmethod
     def test_params(cls) -> list[dict[str, Any]]:

@@ -53,8 +53,6 @@ and more, and ``get_batch`` fails), so those sizes are refused; the default size
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from dataclasses import dataclass
 from fractions import Fraction
@@ -64,7 +62,7 @@ import numpy as np
 from scipy import ndimage
 from scipy.special import expit
 
-from proxyml.demos import check_demo_sizes, draw_labelled
+from proxyml.demos import check_demo_sizes, draw_labelled, write_csv
 
 BIOPSY_INTERCEPT = -2.5
 BIOPSY_WHITENING = 2.5
@@ -379,14 +377,6 @@ def _encode(path: Path, frames: np.ndarray, fps: int) -> None:
 # --------------------------------------------------------------------------------------- writing
 
 
-def _write_csv(path: Path, header: tuple[str, ...], rows: list[list[str]]) -> None:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    path.write_text(buffer.getvalue(), encoding="utf-8")
-
-
 def _readme(*, n_videos: int, n_labelled: int, seed: int, size: int, fps: int, min_seconds: float,
             max_seconds: float, exams: list[Exam], biopsy: np.ndarray, labelled: np.ndarray,
             aucs: dict[str, float]) -> str:
@@ -499,8 +489,8 @@ def write_colposcopy(out: str | Path, *, n_videos: int = 80, n_labelled: int = 4
         rows.append([exam.id, f"videos/{exam.id}.mp4", exam.site, f"{n_frames[i] / fps:.6f}"])
 
     manifest, labels = folder / "manifest.csv", folder / "labels.csv"
-    _write_csv(manifest, MANIFEST_COLUMNS, rows)
-    _write_csv(labels, LABEL_COLUMNS, [[exams[i].id, "positive" if biopsy[i] else "negative"] for i in labelled])
+    write_csv(manifest, MANIFEST_COLUMNS, rows)
+    write_csv(labels, LABEL_COLUMNS, [[exams[i].id, "positive" if biopsy[i] else "negative"] for i in labelled])
 
     y = biopsy[labelled].astype(int)
     chosen = [exams[i] for i in labelled]
