@@ -164,8 +164,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         from proxyml.registry import DEMOS
 
         if args.name is None:
-            for name, demo in DEMOS.items():
-                print(f"{name:<20} {_first_line(demo.__doc__)}")
+            for name, summary in DEMOS.summaries().items():
+                print(f"{name:<20} {summary}")
             return 0
         from proxyml.demos import write_demo
 
@@ -179,9 +179,15 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         recipe = load_recipe(args.recipe, [*args.set, *(["trainer.progress_bar=false"] if args.quiet else [])])
         if args.verb == "check":
-            from proxyml.trainer import Trainer
+            from proxyml.devices import device_problem, lightning_may_refuse
 
-            Trainer(recipe.trainer, recipe.output_dir, seed=recipe.seed).check_settings()
+            problem = device_problem(recipe.trainer.accelerator, recipe.trainer.devices)
+            if problem:
+                raise RecipeError(problem)
+            if lightning_may_refuse(recipe.trainer):  # building a lightning.Trainer costs seconds of imports
+                from proxyml.trainer import Trainer
+
+                Trainer(recipe.trainer, recipe.output_dir, seed=recipe.seed).check_settings()
             from proxyml.demos import ensure_demo_data
 
             demo_dir = ensure_demo_data(recipe, write=False)  # refuses what `run` would refuse

@@ -34,6 +34,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Sampler, Subset
 
 from proxyml.data import SampleSet
+from proxyml.devices import device_problem, lightning_may_refuse
 from proxyml.encoders import Encoder, create_encoder
 from proxyml.errors import DataError, RecipeError
 from proxyml.recipe import TrainerSection
@@ -160,52 +161,6 @@ def limited_threads(threads: int) -> Iterator[None]:
             os.environ.pop("OMP_NUM_THREADS", None)
         else:
             os.environ["OMP_NUM_THREADS"] = environ
-
-
-def _device_count(devices: int | str | list[int]) -> int | None:
-    """How many devices ``devices`` asks for (``None``: auto or -1, as many as there are)."""
-    if isinstance(devices, list):
-        return len(devices)
-    text = str(devices).strip().lower()
-    if text in ("auto", "-1"):
-        return None
-    if "," in text:
-        return len([d for d in text.split(",") if d.strip()])
-    try:
-        return int(text)
-    except ValueError:
-        return None  # Lightning's own check names what is wrong
-
-
-def device_problem(accelerator: str, devices: int | str | list[int]) -> str | None:
-    """Why this machine cannot run ``accelerator`` x ``devices``, in one line (``None``: it can).
-
-    Example:
-        >>> device_problem("cpu", 0)
-        'trainer.devices: 0 asks for no device at all; use devices: 1 (or auto, or a list such as [0, 1])'
-        >>> device_problem("cpu", "auto") is None
-        True
-    """
-    wanted = _device_count(devices)
-    if wanted == 0 or devices == []:
-        return "trainer.devices: 0 asks for no device at all; use devices: 1 (or auto, or a list such as [0, 1])"
-    name = str(accelerator).strip().lower()
-    if name in ("gpu", "cuda"):
-        have = torch.cuda.device_count()
-        if have == 0 and not (name == "gpu" and torch.backends.mps.is_available()):
-            build = f"CUDA {torch.version.cuda}" if torch.version.cuda else "a CPU-only build"
-            return (f"trainer.accelerator: {accelerator!r}, but torch sees no GPU on this machine "
-                    f"(torch {torch.__version__}, {build}); use accelerator: auto (a GPU when there is one) "
-                    "or cpu")
-        if have and wanted is not None and wanted > have:
-            return (f"trainer.devices: {devices!r} asks for {wanted} GPUs, but this machine has {have}; "
-                    f"use devices: {have} or auto")
-    if name == "mps" and not torch.backends.mps.is_available():
-        return (f"trainer.accelerator: {accelerator!r}, but Apple's MPS backend is not available on this machine; "
-                "use accelerator: auto or cpu")
-    if name == "tpu":
-        return "trainer.accelerator: 'tpu' is not supported by proxyml; use auto, cpu or gpu"
-    return None
 
 
 class EpochSeededSampler(Sampler[Any]):
@@ -582,6 +537,8 @@ class Trainer:
         problem = device_problem(self.config.accelerator, self.config.devices)
         if problem:
             raise RecipeError(problem)
+        if not lightning_may_refuse(self.config):
+            return
         from lightning.fabric.utilities.exceptions import MisconfigurationException
 
         extra = self.config.lightning

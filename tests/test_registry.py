@@ -160,7 +160,7 @@ def test_a_broken_plugin_only_logs_a_warning(fresh_discovery, caplog: pytest.Log
 
 def test_a_failed_builtin_import_is_retried(monkeypatch: pytest.MonkeyPatch) -> None:
     registry.discover()
-    monkeypatch.setattr(registry, "_discovered", False)
+    monkeypatch.setattr(registry, "_imported", False)
 
     def fail(name: str) -> None:
         raise ImportError(f"cannot import {name}")
@@ -168,4 +168,51 @@ def test_a_failed_builtin_import_is_retried(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setattr(registry.importlib, "import_module", fail)
     with pytest.raises(ImportError, match="cannot import proxyml.modalities"):
         registry.discover()
-    assert registry._discovered is False  # the next lookup tries again instead of finding nothing
+    assert registry._imported is False  # the next lookup tries again instead of finding nothing
+
+
+def test_the_sources_index_names_every_builtin_where_it_is_registered() -> None:
+    """The index read from the sources (so that ``proxyml tasks`` need not import torch) agrees
+    with what importing the modalities registers: names, modules and summaries."""
+    index = registry.builtin_index()
+    assert index is not None
+    registry.discover()
+    for key, reg in registry._REGISTRIES.items():
+        builtins = {name: obj for name, obj in reg._items.items() if obj.__module__.startswith("proxyml.modalities.")}
+        assert set(index[key]) == set(builtins), key
+        for name, obj in builtins.items():
+            assert index[key][name].module == obj.__module__, name
+        assert {n: s for n, s in reg.summaries().items() if n in builtins} == {
+            n: d.summary for n, d in index[key].items()}, key
+
+
+def test_a_registration_the_index_cannot_read_makes_lookups_import_everything(monkeypatch: pytest.MonkeyPatch) -> None:
+    def unreadable() -> dict:
+        raise ValueError("proxyml.modalities.x, line 3: a registered name that is not one string literal")
+
+    monkeypatch.setattr(registry, "_read_index", unreadable)
+    monkeypatch.setattr(registry, "_indexed", False)
+    calls: list[int] = []
+    real_discover = registry.discover
+    monkeypatch.setattr(registry, "discover", lambda: (calls.append(1), real_discover())[1])
+    assert "timeseries.next_step" in TASKS.names()
+    assert calls
+    monkeypatch.setattr(registry, "_indexed", False)  # the next test reads the real index again
+
+
+def test_the_index_refuses_a_register_call_that_is_not_a_plain_decorator(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import proxyml.modalities as modalities_pkg
+
+    (tmp_path / "fake").mkdir()
+    (tmp_path / "fake" / "__init__.py").write_text(
+        "from proxyml.registry import TASKS\n\nNAME = 'fake.task'\n\n@TASKS.register(NAME)\nclass Fake:\n    pass\n")
+    monkeypatch.setattr(modalities_pkg, "__path__", [str(tmp_path)])
+    with pytest.raises(ValueError, match="fake, line 5: a registered name that is not one string literal"):
+        registry._read_index()
+    (tmp_path / "fake" / "__init__.py").write_text(
+        "from proxyml.registry import TASKS\n\nclass Fake:\n    pass\n\nTASKS.register('fake.task')(Fake)\n")
+    with pytest.raises(ValueError, match="not a decorator"):
+        registry._read_index()
+    (tmp_path / "fake" / "__init__.py").write_text(
+        "from proxyml.registry import TASKS\n\n@TASKS.register('fake.task')\nclass Fake:\n    \"\"\"One line.\n\n    More.\"\"\"\n")
+    assert registry._read_index()["TASKS"] == {"fake.task": registry.Declared("proxyml.modalities.fake", "One line.")}

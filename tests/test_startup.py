@@ -31,13 +31,26 @@ def test_importing_the_command_line_imports_no_heavy_library() -> None:
     assert imported_after("import proxyml, proxyml.cli") == set()
 
 
-def test_listing_tasks_imports_no_lightning() -> None:
-    # the registry imports every modality, and their tasks and encoders are torch modules;
-    # nothing there needs Lightning, the evaluation's libraries or any baseline's
-    for argv in (["tasks"], ["tasks", "-v"]):
-        imported = imported_after(f"from proxyml.cli import main\nassert main({argv!r}) == 0")
-        assert imported.isdisjoint({"lightning", "torchmetrics", "transformers", "sktime", "sklearn", "scipy",
-                                    "matplotlib", "numba"}), (argv, imported)
+def test_listing_tasks_imports_no_torch() -> None:
+    # the registry reads the built-in modalities' sources for their names and summaries
+    for argv in (["tasks"], ["demo"]):
+        assert imported_after(f"from proxyml.cli import main\nassert main({argv!r}) == 0") == set(), argv
+
+
+def test_listing_tasks_verbosely_imports_no_lightning() -> None:
+    # -v shows each component's parameters: the modalities are imported, and their tasks and
+    # encoders are torch modules; nothing there needs Lightning or any baseline's library
+    imported = imported_after("from proxyml.cli import main\nassert main(['tasks', '-v']) == 0")
+    assert imported.isdisjoint({"lightning", "torchmetrics", "transformers", "sktime", "sklearn", "scipy",
+                                "matplotlib", "numba"}), imported
+
+
+def test_a_lookup_imports_only_the_modality_that_registers_the_name() -> None:
+    script = ("import sys\nfrom proxyml.registry import TASKS\nTASKS.get('tabular.imputation')\n"
+              "assert 'proxyml.modalities.tabular' in sys.modules\n"
+              "assert not [m for m in sys.modules if m.startswith(('proxyml.modalities.audio', "
+              "'proxyml.modalities.video', 'proxyml.modalities.timeseries'))]")
+    assert "lightning" not in imported_after(script)
 
 
 def test_loading_a_recipe_imports_no_lightning() -> None:
@@ -51,10 +64,14 @@ def test_loading_a_recipe_imports_no_lightning() -> None:
                                          "['trainer.lightning.limit_train_batches=2'])")
 
 
-def test_check_builds_a_lightning_trainer_but_reads_no_data_and_fits_no_baseline() -> None:
+def test_check_reads_no_data_and_builds_a_lightning_trainer_only_for_settings_it_may_refuse() -> None:
     imported = imported_after("from proxyml.cli import main\nassert main(['check', 'recipes/quickstart.yaml']) == 0")
-    assert "lightning" in imported  # by design: the trainer settings are validated by Lightning itself
-    assert imported.isdisjoint({"sktime", "sklearn", "numba"}), imported
+    assert imported.isdisjoint({"lightning", "sktime", "sklearn", "numba"}), imported
+    # a strategy, a 16-bit precision or any trainer.lightning argument: Lightning itself validates them
+    imported = imported_after("from proxyml.cli import main\nassert main(['check', 'recipes/quickstart.yaml', "
+                              "'--set', 'trainer.strategy=ddp', '--set', 'trainer.accelerator=cpu', "
+                              "'--set', 'trainer.devices=2']) == 0")
+    assert "lightning" in imported and imported.isdisjoint({"sktime", "sklearn", "numba"}), imported
 
 
 def test_evaluating_a_run_folder_again_imports_no_lightning(tiny_recipe, tmp_path) -> None:
