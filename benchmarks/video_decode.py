@@ -22,10 +22,13 @@ FRAMESxSTRIDE@SIZE), and every method reads exactly those clips, in the same ord
   scaler, area averaging, to ``size`` x ``size``, then float in [0, 1]), i.e. the loader's output;
 - ``decord_sorted+open+resize``: the same with a new ``VideoReader`` opened for each clip, as the
   proxyml loader does (decord reads every packet of the file when it opens it, to index key frames);
-- ``pyav_frames``: proxyml's PyAV reader (``io.pyav_frames``: open, seek, decode), no resize;
+- ``pyav_frames``: proxyml's PyAV reader (``io.pyav_frames``: seek, decode), no resize;
 - ``proxyml``: the loader itself, ``VideoClips.load_training(0, rng)`` with an ``rng`` whose
-  ``integers`` returns the drawn start, with the default ``decoder: pyav`` (open, seek, decode
-  forward, resize): a training sample as the trainer gets it (resize included);
+  ``integers`` returns the drawn start, with the default ``decoder: pyav`` (seek, decode forward,
+  convert and resize in one pass, float): a training sample as the trainer gets it. Both PyAV
+  methods start each round with the file closed and keep it open from clip to clip, as a worker
+  does (``io.MAX_OPEN_VIDEOS``): one open per round is timed. Across many videos every clip
+  costs an open, about 5 ms: ``decord_sorted+open+resize`` shows what that does to decord;
   ``proxyml_decord``: the same with ``decoder: decord`` (open, sorted ``get_batch``, resize);
 - ``sequential``: one pass with ``next()`` from the first frame up to the last clip frame, keeping
   the clip frames: the streaming bound (every frame is decoded and converted once; not a
@@ -38,6 +41,10 @@ the best (fastest) of ``--repeats`` rounds, the median round beside it; the meth
 within a round, so a noisy neighbour slows all of them alike. The first round's frames are checked
 against plain sequential decoding with PyAV (from frame 0, no seeking): a method that returns
 other frames is named with how many clips it got wrong.
+
+With ``--consecutive`` (the default), the first shape is read once more with clips one after
+another from frame 0, the order a ``per_clip: true`` embedding reads a video in: proxyml decodes
+on from one clip to the next instead of seeking back to a key frame.
 
     python benchmarks/video_decode.py                         # the test video, default shapes (~2-3 min)
     python benchmarks/video_decode.py --seconds 600 --clips 16 --repeats 2 --shapes 8x2@64   # a long video
@@ -265,8 +272,11 @@ def time_methods(path: Path, methods: dict[str, Callable[[Any], list[Any]]], rep
     from the first round."""
     import decord
 
+    from proxyml.modalities.video import io as video_io
+
     def run(name: str) -> tuple[float, list[Any]]:
         reader = decord.VideoReader(str(path), num_threads=threads) if name in PERSISTENT else None
+        video_io.close_videos()  # proxyml's readers start closed: their one open is timed
         start = time.perf_counter()
         out = methods[name](reader)
         return time.perf_counter() - start, out
@@ -299,10 +309,13 @@ def decord_log(sink: list[str]) -> Iterator[None]:
             sink.extend(capture.read().decode(errors="replace").splitlines())
 
 
-def reference_clips(path: Path, wanted: list[np.ndarray]) -> list[np.ndarray]:
+def reference_clips(path: Path, wanted: list[np.ndarray], size: int | None = None) -> list[np.ndarray]:
     """The clips' frames by plain sequential decoding with PyAV from the first frame (no seek, no
-    skip; frame ``i`` is the ``i``-th frame the decoder gives): what every method should return."""
+    skip; frame ``i`` is the ``i``-th frame the decoder gives): what every method should return.
+    With ``size``: converted and resized as the proxyml loader does (``io.convert_frame``)."""
     import av
+
+    from proxyml.modalities.video.io import convert_frame
 
     needed = {int(i) for w in wanted for i in w}
     last, keep = max(needed), {}
@@ -311,20 +324,24 @@ def reference_clips(path: Path, wanted: list[np.ndarray]) -> list[np.ndarray]:
         stream.thread_count = 1
         for number, frame in enumerate(container.decode(stream)):
             if number in needed:
-                keep[number] = frame.to_ndarray(format="rgb24")
+                keep[number] = convert_frame(frame, size)
             if number >= last:
                 break
     return [np.stack([keep[int(i)] for i in w]) for w in wanted]
 
 
 def check(outputs: dict[str, list[Any]], reference: list[np.ndarray],
-          resize: Callable[[np.ndarray], torch.Tensor]) -> str:
+          resize: Callable[[np.ndarray], torch.Tensor], own: list[np.ndarray]) -> str:
     """Which methods return other frames than ``reference`` (a clip is wrong when a pixel is more
-    than 2 levels of 255 off: colour conversion may differ that little between decoders)."""
+    than 2 levels of 255 off: colour conversion may differ that little between decoders). The
+    resized outputs are checked against ``reference`` resized by ``resize`` (the decord methods) or
+    against ``own`` (the PyAV loader's: converted and resized in one pass from the decoded frame)."""
     resized: list[Any] = [resize(r) for r in reference]
+    own_resized: list[Any] = [torch.from_numpy(np.ascontiguousarray(r.transpose(3, 0, 1, 2))).float() / 255.0
+                              for r in own]
     wrong = []
     for name, out in outputs.items():
-        target: list[Any] = resized if name in RESIZED else reference
+        target: list[Any] = (own_resized if name == "proxyml" else resized) if name in RESIZED else reference
         scale = 255.0 if name in RESIZED else 1.0
         errors = [float((torch.as_tensor(a).float() - torch.as_tensor(b).float()).abs().max()) * scale
                   if tuple(a.shape) == tuple(b.shape) else math.inf for a, b in zip(out, target, strict=True)]
@@ -346,6 +363,9 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="timed rounds; the best is reported (default 3)")
     parser.add_argument("--shapes", default=DEFAULT_SHAPES,
                         help=f"FRAMESxSTRIDE@SIZE, comma separated (default {DEFAULT_SHAPES})")
+    parser.add_argument("--consecutive", action=argparse.BooleanOptionalAction, default=True,
+                        help="also read the first shape's clips one after another from frame 0, as a per_clip "
+                             "embedding does (default: yes)")
     parser.add_argument("--decord-threads", type=int, default=1, help="decord num_threads (default 1, as proxyml)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path, help="also write the figures as JSON here")
@@ -392,7 +412,8 @@ def main() -> None:
 
         rng = np.random.default_rng(args.seed)
         header = f"{'method':<28}{'clips/s':>9}{'median':>9}{'frames/s':>10}{'ms/clip':>9}{'vs proxyml':>12}"
-        for frames, stride, size in parse_shapes(args.shapes):
+
+        def measure(frames: int, stride: int, size: int, consecutive: bool = False) -> dict[str, dict[str, Any]] | None:
             params = VideoReaderParams(frames=frames, stride=stride, size=size, embed_clips=4)
             clips = VideoModality().read(str(manifest), params)
             assert isinstance(clips, VideoClips)
@@ -402,10 +423,14 @@ def main() -> None:
             total, span = clips.infos[0].frames, clips.span
             if total <= span:
                 say(f"skipping {frames}x{stride}: the video ({total} frames) is not longer than a clip ({span})")
-                continue
-            starts = [int(s) for s in rng.integers(0, total - span + 1, args.clips)]
+                return None
+            if consecutive:  # the order a per_clip embedding reads one video in: clip after clip
+                starts = [k * span for k in range(min(args.clips, total // span))]
+            else:
+                starts = [int(s) for s in rng.integers(0, total - span + 1, args.clips)]
             methods = clip_methods(path, clips, clips_decord, starts, rng, threads)
             log: list[str] = []
+            video_io.close_videos()  # every method starts with the file closed (decord's readers are opened fresh)
             with decord_log(log):
                 times, outputs = time_methods(path, methods, args.repeats, threads)
             skips = sum("Failed to skip frames" in line for line in log)
@@ -413,32 +438,40 @@ def main() -> None:
             if other:
                 print("\n".join(other), file=sys.stderr)
             wanted = [video_io.clip_indices(s, frames, stride, total) for s in starts]
-            verdict = check(outputs, reference_clips(path, wanted), clips._frames)
+            verdict = check(outputs, reference_clips(path, wanted), clips._frames, reference_clips(path, wanted, size))
             del outputs
 
-            shape = f"{frames}x{stride}@{size}"
-            say(f"clip {frames} frames every {stride} (span {span} frames), resized to {size}x{size}; {args.clips} "
-                f"clips; check: {verdict}" + (f"; decord logged 'Failed to skip frames effectively' {skips} times"
-                                               if skips else ""))
+            say(f"clip {frames} frames every {stride} (span {span} frames), resized to {size}x{size}; {len(starts)} "
+                + ("consecutive clips from frame 0 (per_clip embedding order)" if consecutive else "clips")
+                + f"; check: {verdict}" + (f"; decord logged 'Failed to skip frames effectively' {skips} times"
+                                           if skips else ""))
             say(header)
-            results[shape] = {}
+            table: dict[str, dict[str, Any]] = {}
             for name in methods:
                 best, median = min(times[name]), statistics.median(times[name])
-                results[shape][name] = {"clips_per_s": args.clips / best, "frames_per_s": args.clips * frames / best,
-                                        "clips_per_s_median": args.clips / median, "seconds": times[name]}
-            own = results[shape]["proxyml"]["clips_per_s"]
-            for name, row in results[shape].items():
+                table[name] = {"clips_per_s": len(starts) / best, "frames_per_s": len(starts) * frames / best,
+                               "clips_per_s_median": len(starts) / median, "seconds": times[name]}
+            own = table["proxyml"]["clips_per_s"]
+            for name, row in table.items():
                 say(f"{name:<28}{row['clips_per_s']:>9.1f}{row['clips_per_s_median']:>9.1f}{row['frames_per_s']:>10.0f}"
                     f"{1e3 / row['clips_per_s']:>9.2f}{row['clips_per_s'] / own:>11.2f}x")
-            fastest = max(READERS, key=lambda n: results[shape][n]["clips_per_s"])
-            ratio = own / results[shape][fastest]["clips_per_s"]
-            fair = own / results[shape]["decord_sorted+resize"]["clips_per_s"]
+            fastest = max(READERS, key=lambda n: table[n]["clips_per_s"])
+            ratio = own / table[fastest]["clips_per_s"]
+            fair = own / table["decord_sorted+resize"]["clips_per_s"]
             say(f"proxyml / fastest random-access reader ({fastest}, uint8, no resize): {ratio:.2f} "
                 f"({'meets' if ratio >= 1 else 'misses'} the goal); proxyml / decord_sorted+resize (same output): "
                 f"{fair:.2f}" + (f"; proxyml_decord / {fastest}: "
-                                 f"{results[shape]['proxyml_decord']['clips_per_s'] / results[shape][fastest]['clips_per_s']:.2f}"
-                                 if "proxyml_decord" in results[shape] else ""))
+                                 f"{table['proxyml_decord']['clips_per_s'] / table[fastest]['clips_per_s']:.2f}"
+                                 if "proxyml_decord" in table else ""))
             say()
+            return table
+
+        shape_list = parse_shapes(args.shapes)
+        for frames, stride, size in shape_list:
+            table = measure(frames, stride, size)
+            if table is not None:
+                results[f"{frames}x{stride}@{size}"] = table
+        consecutive = measure(*shape_list[0], consecutive=True) if args.consecutive and shape_list else None
 
         summary: dict[str, dict[str, float]] = {}
         if results:
@@ -457,7 +490,8 @@ def main() -> None:
     if args.json:
         payload = {"methods": summary, "summary": "geometric mean over the shapes; each figure the best round",
                    "shapes": results, "video": info, "settings": settings(threads), "clips": args.clips,
-                   "repeats": args.repeats, "decord_threads": threads, "torch_threads": torch.get_num_threads()}
+                   "repeats": args.repeats, "decord_threads": threads, "torch_threads": torch.get_num_threads(),
+                   "consecutive": consecutive}
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(payload, indent=2) + "\n")
         print(f"wrote {args.json}")

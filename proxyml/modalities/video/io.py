@@ -13,8 +13,10 @@ so memory is bounded by ``embed_clips x frames`` frames, whatever the length of 
 clip is decoded as one contiguous window, never with a seek per frame: by default with PyAV
 (:func:`pyav_frames`: one seek to the key frame before the clip, then sequential decoding, each
 frame known by its timestamp), or with ``decoder: decord``, one sorted ``VideoReader.get_batch``
-per clip. Frames are resized to ``size`` x ``size`` by FFmpeg's scaler (area averaging,
-:func:`resize_frames`) and scaled to [0, 1]. decord2 3.4.0, measured here: it mislays frames
+per clip. Frames are resized to ``size`` x ``size`` by FFmpeg's scaler (area averaging; PyAV's
+in the pass that converts them to RGB, :func:`convert_frame`; decord's after, :func:`resize_frames`)
+and scaled to [0, 1]. A process keeps its last :data:`MAX_OPEN_VIDEOS` videos open for PyAV, and
+decodes on instead of seeking when a clip starts just after the last one read. decord2 3.4.0, measured here: it mislays frames
 16, 24, 32, 48, 96 or 144 pixels wide (``get_batch`` fails with "Check failed: from_size ==
 to_size"; those files go to PyAV), and it returned wrong frames, silently, after seeks into
 long videos (15000 frames) and into files whose key packets are not key frames: hence PyAV by
@@ -29,6 +31,8 @@ named with its file and reason.
 from __future__ import annotations
 
 import math
+import os
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -131,39 +135,124 @@ def pyav_frames(path: Path, indices: np.ndarray) -> np.ndarray:
     return pyav_clips(path, [indices])[0]
 
 
-def pyav_clips(path: Path, clips: Sequence[np.ndarray], size: int | None = None) -> list[np.ndarray]:
-    """Each clip's frames (sorted indices) of ``path``, with the file opened once: per clip one
-    seek and sequential decoding, as :func:`pyav_frames`. With ``size``, each wanted frame is
-    converted to RGB and resized by FFmpeg's scaler on the decoded frame (what
-    :func:`resize_frames` does to the RGB frames of another decoder: the same pixels)."""
-    import av
+MAX_OPEN_VIDEOS = 4
+"""Videos a process keeps open for PyAV (least recently used closed first): reading several
+clips of one video, or the next clip of the one just read, skips the open (about 5 ms) and,
+when the clip starts just after the last one read, the seek and the decoding from the key frame
+before it. Each DataLoader worker has its own."""
 
-    out = []
-    with av.open(str(path)) as container:
-        stream = container.streams.video[0]
-        stream.thread_count = 1
-        rate = float(stream.average_rate or stream.guessed_rate or 25)
-        start = float(stream.start_time or 0) * float(stream.time_base or 0)
-        for indices in clips:
-            wanted = sorted({int(i) for i in indices})
-            found: dict[int, np.ndarray] = {}
-            if stream.time_base is not None:
-                container.seek(int((start + max(0.0, (wanted[0] - 1) / rate)) / float(stream.time_base)),
-                               stream=stream, backward=True, any_frame=False)
-            for number, frame in enumerate(container.decode(stream)):
-                index = round((float(frame.time) - start) * rate) if frame.time is not None else number
-                if index in wanted:
-                    picture = frame.reformat(format="rgb24")
-                    if size is not None and (picture.width, picture.height) != (size, size):
-                        picture = picture.reformat(width=size, height=size, interpolation="AREA")
-                    found[index] = picture.to_ndarray()
-                if index >= wanted[-1]:
-                    break
-            missing = [i for i in wanted if i not in found]
-            if missing:
-                raise DataError(f"{path.name}: frames {missing[:5]} could not be decoded")
-            out.append(np.stack([found[int(i)] for i in indices]))
-    return out
+
+def convert_frame(frame: Any, size: int | None) -> np.ndarray:
+    """A decoded PyAV frame as uint8 RGB ``(H, W, 3)``, resized to ``size`` x ``size`` (area
+    averaging) in the same pass as the colour conversion: FFmpeg's scaler scales each plane at its
+    own resolution (the chroma of 4:2:0 video at half), so the pixels differ a little from
+    :func:`resize_frames` on full-size RGB (a few levels; more at sharp colour detail)."""
+    if size is not None and (frame.width, frame.height) != (size, size):
+        return frame.to_ndarray(width=size, height=size, format="rgb24", interpolation="AREA")
+    return frame.to_ndarray(format="rgb24")
+
+
+class _OpenVideo:
+    """One open container, its video stream and where decoding stopped."""
+
+    def __init__(self, path: Path) -> None:
+        import av
+
+        self.path = path
+        self.container = av.open(str(path))
+        try:
+            self.stream = self.container.streams.video[0]
+        except IndexError:
+            self.container.close()
+            raise DataError(f"{path.name}: no video stream") from None
+        self.stream.thread_count = 1
+        self.rate = float(self.stream.average_rate or self.stream.guessed_rate or 25)
+        self.start = float(self.stream.start_time or 0) * float(self.stream.time_base or 0)
+        self.decoding: Any = None  # the frame iterator, suspended after the last frame it gave
+        self.position = -1  # the index of that frame
+        self.count = 0  # frames given since the last seek (an index where frames have no timestamp)
+        self.lead = 0.0  # mean frames decoded after a seek before the first wanted one
+
+    def read(self, indices: np.ndarray, size: int | None) -> np.ndarray:
+        """Frames ``indices`` (sorted), uint8 RGB; resized to ``size`` x ``size`` in the same
+        pass as the colour conversion. One seek, unless the clip starts within ``lead`` frames
+        after the last frame read (decoding on is then cheaper than a seek)."""
+        wanted = sorted({int(i) for i in indices})
+        gap = wanted[0] - self.position - 1
+        seeked = self.decoding is None or not 0 <= gap <= self.lead
+        if seeked:
+            if self.stream.time_base is not None:
+                self.container.seek(int((self.start + max(0.0, (wanted[0] - 1) / self.rate)) / float(self.stream.time_base)),
+                                    stream=self.stream, backward=True, any_frame=False)
+            self.decoding, self.count = self.container.decode(self.stream), 0
+        found: dict[int, np.ndarray] = {}
+        before = 0
+        for frame in self.decoding:
+            index = round((float(frame.time) - self.start) * self.rate) if frame.time is not None else self.count
+            self.count += 1
+            self.position = index
+            if index < wanted[0]:
+                before += 1
+            elif index in wanted:
+                found[index] = convert_frame(frame, size)
+            if index >= wanted[-1]:
+                break
+        else:
+            self.decoding = None  # the end of the file: the next read seeks
+        if seeked and found:
+            self.lead = 0.8 * self.lead + 0.2 * before if self.lead else float(before)
+        missing = [i for i in wanted if i not in found]
+        if missing:
+            raise DataError(f"{self.path.name}: frames {missing[:5]} could not be decoded")
+        return np.stack([found[int(i)] for i in indices])
+
+    def close(self) -> None:
+        self.decoding = None
+        self.container.close()
+
+
+_open_videos: OrderedDict[tuple[str, int, int], _OpenVideo] = OrderedDict()
+
+
+def _opened(path: Path) -> _OpenVideo:
+    """``path`` open for PyAV, from this process's :data:`MAX_OPEN_VIDEOS` (a rewritten file,
+    known by its size and modification time, is opened again)."""
+    stat = path.stat()
+    key = (str(path), stat.st_mtime_ns, stat.st_size)
+    video = _open_videos.pop(key, None) or _OpenVideo(path)
+    _open_videos[key] = video  # the most recently used last
+    while len(_open_videos) > MAX_OPEN_VIDEOS:
+        _open_videos.popitem(last=False)[1].close()
+    return video
+
+
+def close_videos() -> None:
+    """Close every video this process keeps open."""
+    while _open_videos:
+        _open_videos.popitem()[1].close()
+
+
+# Closed before every fork (a DataLoader worker): a child must not inherit them. They share the
+# parent's file offsets, and FFmpeg's scaler threads do not exist in the child, so freeing an
+# inherited frame there waits forever on them (measured: a worker hung in sws_freeContext).
+os.register_at_fork(before=close_videos)
+
+
+def pyav_clips(path: Path, clips: Sequence[np.ndarray], size: int | None = None) -> list[np.ndarray]:
+    """Each clip's frames (sorted indices) of ``path``, uint8 RGB ``(n, H, W, 3)``: per clip one
+    seek to the key frame before it and sequential decoding, each frame known by its timestamp
+    (so the frames are the right ones whatever the file's key packets say). With ``size``, each
+    wanted frame is converted and resized in one pass (:func:`convert_frame`). The file stays
+    open for the next read (:data:`MAX_OPEN_VIDEOS`)."""
+    video = _opened(path)
+    try:
+        return [video.read(indices, size) for indices in clips]
+    except BaseException:
+        for key, open_video in list(_open_videos.items()):  # a broken reader is not kept
+            if open_video is video:
+                del _open_videos[key]
+        video.close()
+        raise
 
 
 def resize_frames(frames: np.ndarray, size: int) -> np.ndarray:
