@@ -38,7 +38,9 @@ decord readers are opened with ``num_threads`` = ``--decord-threads`` (default 1
 them); torch runs with 1 thread. The persistent-reader methods get a fresh reader per timed round,
 opened outside the timing. frames/s counts clip frames delivered (clips x frames). Each figure is
 the best (fastest) of ``--repeats`` rounds, the median round beside it; the methods take turns
-within a round, so a noisy neighbour slows all of them alike. The first round's frames are checked
+within a round, so a noisy neighbour slows all of them alike. ``cpu/wall``: the process's CPU
+time over wall time in all rounds (above 1: the method runs threads; decord decodes in a thread
+of its own beside the caller's, even with ``num_threads=1``). The first round's frames are checked
 against plain sequential decoding with PyAV (from frame 0, no seeking): a method that returns
 other frames is named with how many clips it got wrong.
 
@@ -274,22 +276,24 @@ def time_methods(path: Path, methods: dict[str, Callable[[Any], list[Any]]], rep
 
     from proxyml.modalities.video import io as video_io
 
-    def run(name: str) -> tuple[float, list[Any]]:
+    def run(name: str) -> tuple[float, float, list[Any]]:
         reader = decord.VideoReader(str(path), num_threads=threads) if name in PERSISTENT else None
         video_io.close_videos()  # proxyml's readers start closed: their one open is timed
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         out = methods[name](reader)
-        return time.perf_counter() - start, out
+        return time.perf_counter() - start, time.process_time() - cpu, out
 
     times: dict[str, list[float]] = {name: [] for name in methods}
+    cpu_times: dict[str, list[float]] = {name: [] for name in methods}
     outputs: dict[str, list[Any]] = {}
     for round_ in range(repeats):
         for name in methods:
-            seconds, out = run(name)
+            seconds, cpu, out = run(name)
             times[name].append(seconds)
+            cpu_times[name].append(cpu)
             if round_ == 0:
                 outputs[name] = out
-    return times, outputs
+    return times, cpu_times, outputs
 
 
 @contextlib.contextmanager
@@ -411,7 +415,8 @@ def main() -> None:
         say()
 
         rng = np.random.default_rng(args.seed)
-        header = f"{'method':<28}{'clips/s':>9}{'median':>9}{'frames/s':>10}{'ms/clip':>9}{'vs proxyml':>12}"
+        header = (f"{'method':<28}{'clips/s':>9}{'median':>9}{'frames/s':>10}{'ms/clip':>9}{'vs proxyml':>12}"
+                  f"{'cpu/wall':>10}")
 
         def measure(frames: int, stride: int, size: int, consecutive: bool = False) -> dict[str, dict[str, Any]] | None:
             params = VideoReaderParams(frames=frames, stride=stride, size=size, embed_clips=4)
@@ -432,7 +437,7 @@ def main() -> None:
             log: list[str] = []
             video_io.close_videos()  # every method starts with the file closed (decord's readers are opened fresh)
             with decord_log(log):
-                times, outputs = time_methods(path, methods, args.repeats, threads)
+                times, cpu_times, outputs = time_methods(path, methods, args.repeats, threads)
             skips = sum("Failed to skip frames" in line for line in log)
             other = [line for line in log if "Failed to skip frames" not in line]
             if other:
@@ -450,11 +455,12 @@ def main() -> None:
             for name in methods:
                 best, median = min(times[name]), statistics.median(times[name])
                 table[name] = {"clips_per_s": len(starts) / best, "frames_per_s": len(starts) * frames / best,
-                               "clips_per_s_median": len(starts) / median, "seconds": times[name]}
+                               "clips_per_s_median": len(starts) / median, "seconds": times[name],
+                               "cpu_per_wall": sum(cpu_times[name]) / sum(times[name])}
             own = table["proxyml"]["clips_per_s"]
             for name, row in table.items():
                 say(f"{name:<28}{row['clips_per_s']:>9.1f}{row['clips_per_s_median']:>9.1f}{row['frames_per_s']:>10.0f}"
-                    f"{1e3 / row['clips_per_s']:>9.2f}{row['clips_per_s'] / own:>11.2f}x")
+                    f"{1e3 / row['clips_per_s']:>9.2f}{row['clips_per_s'] / own:>11.2f}x{row['cpu_per_wall']:>10.2f}")
             fastest = max(READERS, key=lambda n: table[n]["clips_per_s"])
             ratio = own / table[fastest]["clips_per_s"]
             fair = own / table["decord_sorted+resize"]["clips_per_s"]
