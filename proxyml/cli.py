@@ -74,6 +74,8 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("--out", help="folder to write into (created; default: data/<name>)")
     sub.add_argument("--small", action="store_true", help="a few short samples, for a quick try")
     sub.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    sub.add_argument("--overwrite", action="store_true",
+                     help="write into --out even when it already holds files (the demo's own are replaced)")
 
     sub = verbs.add_parser("tasks", help="list registered pretext tasks (-v: with parameters, encoders, baselines)")
     sub.add_argument("-v", "--verbose", action="store_true",
@@ -170,7 +172,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         from proxyml.demos import write_demo
 
         files = write_demo(args.name, args.out or Path("data") / args.name.replace("-", "_"), small=args.small,
-                           seed=args.seed)
+                           seed=args.seed, overwrite=args.overwrite)
         for key, path in files.items():
             print(f"{key}: {path}")
         return 0

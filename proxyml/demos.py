@@ -25,13 +25,24 @@ from proxyml.sources import resolve_path, scheme_of
 log = logging.getLogger("proxyml")
 
 
-def write_demo(name: str, out: str | Path, *, small: bool = False, seed: int = 0) -> dict[str, Path]:
-    """Write demo ``name`` into the folder ``out``; returns its files (``folder``, ``labels``, ...)."""
+def write_demo(name: str, out: str | Path, *, small: bool = False, seed: int = 0,
+               overwrite: bool = False) -> dict[str, Path]:
+    """Write demo ``name`` into the folder ``out``; returns its files (``folder``, ``labels``, ...).
+    A folder that already holds anything is refused unless ``overwrite`` (the demo's files are
+    then written over whatever has their names)."""
     try:
         demo = DEMOS.get(name)
     except KeyError as exc:
         raise RecipeError(str(exc.args[0])) from None
-    return demo.write(Path(out), small=small, seed=seed)
+    folder = Path(out)
+    if not overwrite and folder.is_dir() and any(folder.iterdir()):
+        held = sorted(p.name for p in folder.iterdir())
+        raise RecipeError(f"{folder} already holds {len(held)} entries ({', '.join(held[:4])}"
+                          f"{', ...' if len(held) > 4 else ''}): give another --out, or --overwrite to write "
+                          f"the {name!r} demo over them")
+    if folder.exists() and not folder.is_dir():
+        raise RecipeError(f"{folder} is a file, not a folder: give another --out")
+    return demo.write(folder, small=small, seed=seed)
 
 
 def demo_folder(recipe: Any) -> Path | None:
@@ -69,7 +80,7 @@ def ensure_demo_data(recipe: Any, *, write: bool = True) -> Path | None:
         return folder
     log.warning("data.source %s does not exist: writing the synthetic %r demo there (data.demo)", source,
                 recipe.data.demo)
-    files = write_demo(recipe.data.demo, folder, seed=0)
+    files = write_demo(recipe.data.demo, folder, seed=0, overwrite=True)  # e.g. what a killed write left
     log.info("demo data written to %s", files["folder"])
     return folder
 

@@ -171,6 +171,13 @@ def test_demo_verb_lists_and_writes(tmp_path, capsys) -> None:
     assert len(pd.read_csv(tmp_path / "cc" / "manifest.csv")) == 24
     assert main(["demo", "call-centre", "--out", str(tmp_path / "x")]) == 2
     assert "did you mean 'call-center'" in capsys.readouterr().err
+    # a folder that holds files is not written over unless asked
+    (tmp_path / "cc" / "labels.csv").write_text("id,churn\nmine,1\n")
+    assert main(["demo", "call-center", "--out", str(tmp_path / "cc"), "--small"]) == 2
+    assert "already holds" in capsys.readouterr().err
+    assert (tmp_path / "cc" / "labels.csv").read_text() == "id,churn\nmine,1\n"
+    assert main(["demo", "call-center", "--out", str(tmp_path / "cc"), "--small", "--overwrite"]) == 0
+    assert len(pd.read_csv(tmp_path / "cc" / "labels.csv")) > 1
 
 
 def test_every_bundled_recipe_passes_check(capsys) -> None:
