@@ -181,15 +181,9 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         recipe = load_recipe(args.recipe, [*args.set, *(["trainer.progress_bar=false"] if args.quiet else [])])
         if args.verb == "check":
-            from proxyml.devices import device_problem, lightning_may_refuse
+            from proxyml.devices import check_settings
 
-            problem = device_problem(recipe.trainer.accelerator, recipe.trainer.devices)
-            if problem:
-                raise RecipeError(problem)
-            if lightning_may_refuse(recipe.trainer):  # building a lightning.Trainer costs seconds of imports
-                from proxyml.trainer import Trainer
-
-                Trainer(recipe.trainer, recipe.output_dir, seed=recipe.seed).check_settings()
+            check_settings(recipe.trainer)  # imports Lightning only for settings it may refuse
             from proxyml.demos import ensure_demo_data
 
             demo_dir = ensure_demo_data(recipe, write=False)  # refuses what `run` would refuse

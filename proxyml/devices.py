@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from proxyml.errors import RecipeError
+
 SAFE_PRECISIONS = {"32", "32-true", "64", "64-true", "bf16-mixed", "bf16-true"}
 """Precisions Lightning accepts on any accelerator proxyml runs (16-bit float asks more of the device)."""
 
@@ -28,6 +30,51 @@ def lightning_may_refuse(config: Any) -> bool:
         and not config.lightning
         and str(config.devices).strip().lower() in ("auto", "1")
     )
+
+
+def check_settings(config: Any) -> None:
+    """Raise :class:`RecipeError` if this machine or Lightning refuses the ``trainer:`` settings
+    ``config`` (an accelerator that is not there, ``devices: 0``, an unknown precision or
+    strategy, a ``trainer.lightning`` argument Lightning rejects), before any work. Lightning is
+    imported, and a ``lightning.Trainer`` built, only when :func:`lightning_may_refuse`."""
+    problem = device_problem(config.accelerator, config.devices)
+    if problem:
+        raise RecipeError(problem)
+    if not lightning_may_refuse(config):
+        return
+    import lightning.pytorch as pl
+    from lightning.fabric.utilities.exceptions import MisconfigurationException
+
+    extra = config.lightning
+    try:
+        pl.Trainer(**lightning_arguments(config), logger=False, enable_checkpointing=False, max_epochs=1, **extra)
+    except (MisconfigurationException, ValueError, RuntimeError, TypeError) as exc:
+        reason = " ".join(str(exc).split())  # Lightning's messages span lines: one line here
+        raise RecipeError(
+            f"trainer: Lightning refuses these settings (accelerator={config.accelerator!r}, "
+            f"devices={config.devices!r}, strategy={config.strategy!r}, "
+            f"precision={config.precision!r}{f', lightning={extra!r}' if extra else ''}): {reason}"
+        ) from None
+
+
+def lightning_arguments(config: Any) -> dict[str, Any]:
+    """The ``lightning.Trainer`` arguments every proxyml trainer shares, from ``trainer:``
+    (deterministic by default on the CPU)."""
+    import torch
+
+    accelerator = config.accelerator
+    on_cpu = accelerator == "cpu" or (accelerator == "auto" and not torch.cuda.is_available())
+    deterministic = config.deterministic if config.deterministic is not None else on_cpu
+    return {
+        "accelerator": accelerator,
+        "devices": config.devices,
+        "strategy": config.strategy,
+        "num_nodes": config.num_nodes,
+        "precision": config.precision,
+        "deterministic": deterministic,
+        "enable_progress_bar": config.progress_bar,
+        "enable_model_summary": False,
+    }
 
 
 def _device_count(devices: int | str | list[int]) -> int | None:

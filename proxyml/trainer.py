@@ -34,7 +34,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Sampler, Subset
 
 from proxyml.data import SampleSet
-from proxyml.devices import device_problem, lightning_may_refuse
+from proxyml.devices import check_settings, lightning_arguments
 from proxyml.encoders import Encoder, create_encoder
 from proxyml.errors import DataError, RecipeError
 from proxyml.recipe import TrainerSection
@@ -532,45 +532,15 @@ class Trainer:
 
     def check_settings(self) -> None:
         """Raise :class:`RecipeError` if this machine or Lightning refuses the ``trainer:``
-        settings (an accelerator that is not there, ``devices: 0``, an unknown precision or
-        strategy), before any work."""
-        problem = device_problem(self.config.accelerator, self.config.devices)
-        if problem:
-            raise RecipeError(problem)
-        if not lightning_may_refuse(self.config):
-            return
-        from lightning.fabric.utilities.exceptions import MisconfigurationException
-
-        extra = self.config.lightning
-        try:
-            pl.Trainer(**self._common(), logger=False, enable_checkpointing=False, max_epochs=1, **extra)
-        except (MisconfigurationException, ValueError, RuntimeError, TypeError) as exc:
-            reason = " ".join(str(exc).split())  # Lightning's messages span lines: one line here
-            raise RecipeError(
-                f"trainer: Lightning refuses these settings (accelerator={self.config.accelerator!r}, "
-                f"devices={self.config.devices!r}, strategy={self.config.strategy!r}, "
-                f"precision={self.config.precision!r}{f', lightning={extra!r}' if extra else ''}): {reason}"
-            ) from None
+        settings (:func:`proxyml.devices.check_settings`), before any work."""
+        check_settings(self.config)
 
     @property
     def checkpoint_dir(self) -> Path:
         return self.output_dir / "checkpoints"
 
     def _common(self) -> dict[str, Any]:
-        c = self.config
-        accelerator = c.accelerator
-        on_cpu = accelerator == "cpu" or (accelerator == "auto" and not torch.cuda.is_available())
-        deterministic = c.deterministic if c.deterministic is not None else on_cpu
-        return {
-            "accelerator": accelerator,
-            "devices": c.devices,
-            "strategy": c.strategy,
-            "num_nodes": c.num_nodes,
-            "precision": c.precision,
-            "deterministic": deterministic,
-            "enable_progress_bar": c.progress_bar,
-            "enable_model_summary": False,
-        }
+        return lightning_arguments(self.config)
 
     def num_workers(self, dataset: SampleSet) -> int:
         """``trainer.num_workers``; ``auto``: none for in-memory data, else one per spare core (at most 4)."""

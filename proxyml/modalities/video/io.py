@@ -214,16 +214,16 @@ class _OpenVideo:
 _open_videos: OrderedDict[tuple[str, int, int], _OpenVideo] = OrderedDict()
 
 
-def _opened(path: Path) -> _OpenVideo:
+def _opened(path: Path) -> tuple[tuple[str, int, int], _OpenVideo]:
     """``path`` open for PyAV, from this process's :data:`MAX_OPEN_VIDEOS` (a rewritten file,
-    known by its size and modification time, is opened again)."""
+    known by its size and modification time, is opened again), with its key there."""
     stat = path.stat()
     key = (str(path), stat.st_mtime_ns, stat.st_size)
     video = _open_videos.pop(key, None) or _OpenVideo(path)
     _open_videos[key] = video  # the most recently used last
     while len(_open_videos) > MAX_OPEN_VIDEOS:
         _open_videos.popitem(last=False)[1].close()
-    return video
+    return key, video
 
 
 def close_videos() -> None:
@@ -244,13 +244,11 @@ def pyav_clips(path: Path, clips: Sequence[np.ndarray], size: int | None = None)
     (so the frames are the right ones whatever the file's key packets say). With ``size``, each
     wanted frame is converted and resized in one pass (:func:`convert_frame`). The file stays
     open for the next read (:data:`MAX_OPEN_VIDEOS`)."""
-    video = _opened(path)
+    key, video = _opened(path)
     try:
         return [video.read(indices, size) for indices in clips]
     except BaseException:
-        for key, open_video in list(_open_videos.items()):  # a broken reader is not kept
-            if open_video is video:
-                del _open_videos[key]
+        _open_videos.pop(key, None)  # a broken reader is not kept
         video.close()
         raise
 
