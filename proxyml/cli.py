@@ -149,7 +149,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _dispatch(args: argparse.Namespace) -> int:
     if args.verb == "tasks":
-        from proxyml.registry import BASELINES, ENCODERS, TASKS, list_tasks
+        from proxyml.registry import BASELINES, ENCODERS, TASKS, first_paragraph, list_tasks
 
         if not args.verbose:
             for name, summary in list_tasks().items():
@@ -158,7 +158,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         for title, registry in (("tasks", TASKS), ("encoders", ENCODERS), ("baselines", BASELINES)):
             print(f"{title}:")
             for name, cls in registry.items():
-                print(f"  {name}: {_first_line(cls.__doc__) or cls.__name__}")
+                print(f"  {name}: {first_paragraph(cls.__doc__) or cls.__name__}")
                 for line in _describe_params(cls.Params):
                     print(f"      {line}")
         return 0
@@ -220,12 +220,6 @@ def _dispatch(args: argparse.Namespace) -> int:
         print(_summarise(report))
         print(f"report: {folder}/report.html")
     return 0
-
-
-def _first_line(text: str | None) -> str:
-    """The first paragraph of a docstring, on one line (a sentence may run over several lines)."""
-    paragraph = (text or "").strip().split("\n\n")[0]
-    return " ".join(line.strip() for line in paragraph.splitlines())
 
 
 def _describe_params(model: type) -> list[str]:

@@ -107,7 +107,7 @@ class Registry(Generic[T]):
         return sorted({*self._items, *declared})
 
     def summaries(self) -> dict[str, str]:
-        """name -> the first line of its docstring (the class's ``summary()`` once it is imported)."""
+        """name -> the first paragraph of its docstring, on one line (the class's ``summary()`` once imported)."""
         declared = self._declared() or {}
         out = {}
         for name in self.names():
@@ -116,7 +116,7 @@ class Registry(Generic[T]):
                 out[name] = declared[name].summary
             else:
                 summary = getattr(obj, "summary", None)
-                out[name] = summary() if callable(summary) else _first_line(obj.__doc__) or getattr(obj, "__name__", name)
+                out[name] = summary() if callable(summary) else first_paragraph(obj.__doc__) or getattr(obj, "__name__", name)
         return out
 
     def __contains__(self, name: object) -> bool:
@@ -181,7 +181,7 @@ def _load_plugins() -> None:
 
 @dataclass(frozen=True)
 class Declared:
-    """Where a built-in component is registered: its module, and its docstring's first line."""
+    """Where a built-in component is registered: its module, and its docstring's first paragraph."""
 
     module: str
     summary: str
@@ -230,7 +230,7 @@ def _read_index() -> dict[str, dict[str, Declared]]:
                     for decorator in node.decorator_list:
                         if decorator in calls:
                             registry, name = _registration(decorator, module)
-                            index[registry][name] = Declared(module, _first_line(ast.get_docstring(node)) or node.name)
+                            index[registry][name] = Declared(module, first_paragraph(ast.get_docstring(node)) or node.name)
                             decorated += 1
             if decorated != len(calls):
                 raise ValueError(f"{module}: a register(...) call that is not a decorator")
@@ -249,9 +249,15 @@ def _registration(call: ast.Call, module: str) -> tuple[str, str]:
     return registry.id, call.args[0].value
 
 
-def _first_line(text: str | None) -> str:
-    lines = (text or "").strip().splitlines()
-    return lines[0] if lines else ""
+def first_paragraph(text: str | None) -> str:
+    """The first paragraph of a docstring, on one line (a sentence may run over several lines).
+
+    Example:
+        >>> first_paragraph("Rank the blur of two copies\n    (score: the blurrier).\n\n    More.")
+        'Rank the blur of two copies (score: the blurrier).'
+    """
+    paragraph = (text or "").strip().split("\n\n")[0]
+    return " ".join(line.strip() for line in paragraph.splitlines())
 
 
 def list_tasks() -> dict[str, str]:

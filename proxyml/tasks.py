@@ -64,9 +64,10 @@ class PretextTask(ABC, Generic[P]):
     # -- description -------------------------------------------------------------------------
     @classmethod
     def summary(cls) -> str:
-        """The first line of the class docstring."""
-        lines = (cls.__doc__ or "").strip().splitlines()
-        return lines[0] if lines else cls.__name__
+        """The first paragraph of the class docstring, on one line."""
+        from proxyml.registry import first_paragraph
+
+        return first_paragraph(cls.__doc__) or cls.__name__
 
     @classmethod
     def test_params(cls) -> list[dict[str, Any]]:
