@@ -250,7 +250,7 @@ def _registration(call: ast.Call, module: str) -> tuple[str, str]:
 
 
 def first_paragraph(text: str | None) -> str:
-    """The first paragraph of a docstring, on one line (a sentence may run over several lines).
+    r"""The first paragraph of a docstring, on one line (a sentence may run over several lines).
 
     Example:
         >>> first_paragraph("Rank the blur of two copies\n    (score: the blurrier).\n\n    More.")
