@@ -304,3 +304,50 @@ def _open_count_then_load(dataset: VideoClips) -> tuple[int, tuple[int, ...]]:
 
     inherited = len(video_io._open_videos)
     return inherited, tuple(dataset.load(0).shape)
+
+
+def test_the_one_thread_kept_scaler_gives_pyav_default_pixels(tmp_path) -> None:
+    """convert_frame runs FFmpeg's scaler in the caller's thread and keeps its context from frame
+    to frame (PyAV's default starts scaler threads for every frame: ~1.2 ms a frame). The pixels
+    must be those of PyAV's own per-frame conversion, resized or not."""
+    import av
+    from av.video.reformatter import VideoReformatter
+
+    from proxyml.modalities.video.io import convert_frame, resize_frames
+
+    rng = np.random.default_rng(1)
+    write_video(tmp_path / "v.mp4", rng.integers(0, 256, (6, 48, 64, 3), dtype=np.uint8))
+    reformatter = VideoReformatter()
+    with av.open(str(tmp_path / "v.mp4")) as container:
+        for frame in container.decode(video=0):
+            kept = convert_frame(frame, 32, reformatter)
+            np.testing.assert_array_equal(kept, frame.to_ndarray(width=32, height=32, format="rgb24", interpolation="AREA"))
+            np.testing.assert_array_equal(convert_frame(frame, 32), kept)
+            np.testing.assert_array_equal(convert_frame(frame, None, reformatter), frame.to_ndarray(format="rgb24"))
+            assert kept.shape == (32, 32, 3)
+    full = rng.integers(0, 256, (3, 48, 64, 3), dtype=np.uint8)
+    expected = [av.VideoFrame.from_ndarray(f, format="rgb24").reformat(width=16, height=16, interpolation="AREA").to_ndarray()
+                for f in full]
+    np.testing.assert_array_equal(resize_frames(full, 16), np.stack(expected))
+
+
+def test_listing_counts_an_mkv_by_packets_and_imports_no_decord(tmp_path) -> None:
+    """Matroska states no frame count: listing counts the stream's packets. Listing reads with
+    PyAV alone (importing decord costs ~430 MB), so a default run never imports decord."""
+    import subprocess
+    import sys
+
+    write_video(tmp_path / "a.mkv", frames_with_counter(23))
+    write_video(tmp_path / "b.mp4", frames_with_counter(17))
+    script = ("import sys, numpy as np\n"
+              "from proxyml.modalities.video import VideoModality, VideoReaderParams\n"
+              f"d = VideoModality().read({str(tmp_path)!r}, VideoReaderParams(frames=4, stride=2, size=32))\n"
+              "d.load(0); d.load_training(1, np.random.default_rng(0)); d.filmstrip(0)\n"
+              "print([i.frames for i in d.infos], 'decord' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True)
+    assert out.stdout.split() == ["[23,", "17]", "False"]
+    dataset = read(tmp_path, frames=4, stride=2)
+    last = dataset.load_training(0, np.random.default_rng(0))
+    assert last.shape == (3, 4, 32, 32)
+    clip = pyav_frames(tmp_path / "a.mkv", np.array([19, 21, 22]))
+    np.testing.assert_allclose(clip.reshape(3, -1).mean(axis=1), [48, 52, 54], atol=1.5)

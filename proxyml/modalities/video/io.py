@@ -1,7 +1,8 @@
 """Read videos (a folder, or a manifest CSV/Parquet) into a :class:`VideoClips` set.
 
-Listing opens each video's container with decord (the decord2 distribution) for its frame count,
-frame rate and frame size; nothing is decoded then. A sample is decoded when it is used, in
+Listing opens each video's container with PyAV for its frame count, frame rate and frame size,
+and decodes its first frame (:func:`video_info`; decord is imported only for ``decoder: decord``).
+A sample is decoded when it is used, in
 DataLoader workers, and only the clips that are used:
 
 - training sees one clip of ``frames`` frames, every ``stride``-th frame, at a random place in
@@ -22,7 +23,8 @@ to_size"; those files go to PyAV), and it returned wrong frames, silently, after
 long videos (15000 frames) and into files whose key packets are not key frames: hence PyAV by
 default.
 
-A video that cannot be opened, is empty or has no frames is skipped at listing; one shorter
+A video that cannot be opened, is empty, has no frames or whose first frame does not decode is
+skipped at listing; one shorter
 than a clip is padded (its frames used, masked; ``short_videos: pad``, noted) or skipped
 (``short_videos: skip``); one that breaks while it is decoded is skipped then. Every skip is
 named with its file and reason.
@@ -72,36 +74,54 @@ class VideoInfo:
         return self.frames / self.fps if self.fps > 0 else 0.0
 
 
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).splitlines() or [type(exc).__name__])[0][:160]
+
+
 def _open(path: Path) -> Any:
     decord = _decord()
     try:
         return decord.VideoReader(str(path), num_threads=1)
     except Exception as exc:  # decord raises RuntimeError or its own DECORDError (an Exception)
-        raise DataError(f"{path.name}: cannot be opened as a video ({str(exc).splitlines()[0][:160]})") from None
+        raise DataError(f"{path.name}: cannot be opened as a video ({_first_line(exc)})") from None
 
 
 def video_info(path: Path) -> VideoInfo:
-    """The container's frame count, rate and frame size; :class:`DataError` naming the file when
-    decord cannot open it or it holds no frames."""
-    reader = _open(path)
-    try:
-        frames = len(reader)
-        if frames <= 0:
-            raise DataError(f"{path.name} holds no frames")
-        shape = reader[0].shape
-        height, width = int(shape[0]), int(shape[1])
-        if len(shape) != 3 or shape[2] != 3:  # decord2's frame layout bug (see get_batch): ask the container
-            import av
+    """The container's frame count, rate and frame size, read with PyAV (decord is not imported
+    for listing: importing it costs about 430 MB of memory); :class:`DataError` naming the file
+    when it cannot be opened, holds no video stream or no frames, or its first frame cannot be
+    decoded. The frame count is the stream's when the container states it (mp4, mov, avi), else
+    its packets are counted (mkv, webm: the file is read, nothing is decoded); the size is that
+    of the first decoded frame."""
+    import av
 
-            with av.open(str(path)) as container:
-                height, width = container.streams.video[0].height, container.streams.video[0].width
-        fps = float(reader.get_avg_fps())
+    try:
+        container = av.open(str(path))
+    except Exception as exc:
+        raise DataError(f"{path.name}: cannot be opened as a video ({_first_line(exc)})") from None
+    try:
+        if not container.streams.video:
+            raise DataError(f"{path.name}: cannot be opened as a video (no video stream)")
+        stream = container.streams.video[0]
+        stream.thread_count = 1
+        first = next(iter(container.decode(stream)), None)
+        if first is None:
+            raise DataError(f"{path.name} holds no frames")
+        height, width = int(first.height), int(first.width)
+        frames = int(stream.frames or 0)
+        if frames <= 0:  # the container does not say: count the stream's packets
+            container.seek(0, stream=stream, backward=True, any_frame=False)
+            frames = sum(1 for packet in container.demux(stream) if packet.size)
+        rate = stream.average_rate or stream.guessed_rate
+        fps = float(rate) if rate else 0.0
     except DataError:
         raise
     except Exception as exc:
-        raise DataError(f"{path.name}: cannot be read as a video ({str(exc).splitlines()[0][:160]})") from None
+        raise DataError(f"{path.name}: cannot be read as a video ({_first_line(exc)})") from None
     finally:
-        del reader
+        container.close()
+    if frames <= 0:
+        raise DataError(f"{path.name} holds no frames")
     return VideoInfo(frames, fps if math.isfinite(fps) and fps > 0 else 25.0, height, width)
 
 
@@ -142,14 +162,26 @@ when the clip starts just after the last one read, the seek and the decoding fro
 before it. Each DataLoader worker has its own."""
 
 
-def convert_frame(frame: Any, size: int | None) -> np.ndarray:
+def convert_frame(frame: Any, size: int | None, reformatter: Any = None) -> np.ndarray:
     """A decoded PyAV frame as uint8 RGB ``(H, W, 3)``, resized to ``size`` x ``size`` (area
     averaging) in the same pass as the colour conversion: FFmpeg's scaler scales each plane at its
     own resolution (the chroma of 4:2:0 video at half), so the pixels differ a little from
-    :func:`resize_frames` on full-size RGB (a few levels; more at sharp colour detail)."""
+    :func:`resize_frames` on full-size RGB (a few levels; more at sharp colour detail).
+
+    The scaler runs in this thread (``threads=1``): PyAV's default starts a pool of scaler threads
+    for each frame's new scaler context, which cost about 1.2 ms a frame here (measured at 320x240
+    to 64x64 on 2 cores, against 0.1 ms for the conversion itself) and would oversubscribe the
+    cores beside DataLoader workers. A ``reformatter`` (``av.video.reformatter.VideoReformatter``)
+    kept across frames keeps its scaler context too; the pixels are the same either way."""
+    if reformatter is None:
+        from av.video.reformatter import VideoReformatter
+
+        reformatter = VideoReformatter()
     if size is not None and (frame.width, frame.height) != (size, size):
-        return frame.to_ndarray(width=size, height=size, format="rgb24", interpolation="AREA")
-    return frame.to_ndarray(format="rgb24")
+        converted = reformatter.reformat(frame, width=size, height=size, format="rgb24", interpolation="AREA", threads=1)
+    else:
+        converted = reformatter.reformat(frame, format="rgb24", threads=1)
+    return converted.to_ndarray()
 
 
 class _OpenVideo:
@@ -166,6 +198,9 @@ class _OpenVideo:
             self.container.close()
             raise DataError(f"{path.name}: no video stream") from None
         self.stream.thread_count = 1
+        from av.video.reformatter import VideoReformatter
+
+        self.reformatter: Any = VideoReformatter()  # one scaler context for the video's frames
         self.rate = float(self.stream.average_rate or self.stream.guessed_rate or 25)
         self.start = float(self.stream.start_time or 0) * float(self.stream.time_base or 0)
         self.decoding: Any = None  # the frame iterator, suspended after the last frame it gave
@@ -194,7 +229,7 @@ class _OpenVideo:
             if index < wanted[0]:
                 before += 1
             elif index in wanted:
-                found[index] = convert_frame(frame, size)
+                found[index] = convert_frame(frame, size, self.reformatter)
             if index >= wanted[-1]:
                 break
         else:
@@ -208,6 +243,7 @@ class _OpenVideo:
 
     def close(self) -> None:
         self.decoding = None
+        self.reformatter = None
         self.container.close()
 
 
@@ -233,8 +269,9 @@ def close_videos() -> None:
 
 
 # Closed before every fork (a DataLoader worker): a child must not inherit them. They share the
-# parent's file offsets, and FFmpeg's scaler threads do not exist in the child, so freeing an
-# inherited frame there waits forever on them (measured: a worker hung in sws_freeContext).
+# parent's file offsets, and any FFmpeg thread (the scaler ran threads before convert_frame asked
+# for one) does not exist in the child, so freeing an inherited context there waits forever on it
+# (measured: a worker hung in sws_freeContext).
 os.register_at_fork(before=close_videos)
 
 
@@ -255,12 +292,16 @@ def pyav_clips(path: Path, clips: Sequence[np.ndarray], size: int | None = None)
 
 def resize_frames(frames: np.ndarray, size: int) -> np.ndarray:
     """uint8 RGB frames ``(T, H, W, 3)`` resized to ``size`` x ``size`` by FFmpeg's scaler (area
-    averaging, through PyAV), whichever decoder made them: about 3x faster than torch's area
-    interpolation on float frames, and the same for both decoders."""
+    averaging, through PyAV, in this thread, one scaler context for all: see :func:`convert_frame`),
+    whichever decoder made them: about 3x faster than torch's area interpolation on float frames,
+    and the same for both decoders."""
     import av
+    from av.video.reformatter import VideoReformatter
 
-    return np.stack([av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24").reformat(
-        width=size, height=size, interpolation="AREA").to_ndarray() for frame in frames])
+    reformatter = VideoReformatter()
+    return np.stack([reformatter.reformat(av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24"),
+                                          width=size, height=size, interpolation="AREA", threads=1).to_ndarray()
+                     for frame in frames])
 
 
 class VideoClips(SampleSet):
@@ -325,14 +366,14 @@ class VideoClips(SampleSet):
             except DataError:
                 raise
             except Exception as exc:
-                raise DataError(f"{path.name}: cannot be decoded ({str(exc).splitlines()[0][:160]})") from None
+                raise DataError(f"{path.name}: cannot be decoded ({_first_line(exc)})") from None
         reader = _open(path)
         try:
             return np.concatenate([get_batch(reader, path, wanted) for wanted in clips], axis=0)
         except DataError:
             raise
         except Exception as exc:
-            raise DataError(f"{path.name}: cannot be decoded ({str(exc).splitlines()[0][:160]})") from None
+            raise DataError(f"{path.name}: cannot be decoded ({_first_line(exc)})") from None
         finally:
             del reader
 
@@ -368,7 +409,7 @@ class VideoClips(SampleSet):
         try:
             return get_batch(reader, self.files[index], np.asarray(picks))
         except Exception as exc:
-            raise DataError(f"{self.files[index].name}: cannot be decoded ({str(exc).splitlines()[0][:160]})") from None
+            raise DataError(f"{self.files[index].name}: cannot be decoded ({_first_line(exc)})") from None
         finally:
             del reader
 
