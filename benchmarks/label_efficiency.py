@@ -1,7 +1,9 @@
 """Shared runner of the label-efficiency benchmarks: every task of a modality, the baselines
 and random-init, in one process on the same label draws (same seed), printed as one table.
 
-Used by ``timeseries_label_efficiency.py`` and ``tabular_label_efficiency.py``.
+Used by ``timeseries_label_efficiency.py``, ``tabular_label_efficiency.py`` (one run per task,
+:func:`compare`) and ``video_label_efficiency.py`` (one run of a ``tasks:`` recipe,
+:func:`write_table`).
 """
 
 from __future__ import annotations
@@ -57,6 +59,16 @@ def compare(args: argparse.Namespace, tasks: tuple[str, ...], *, describe_data: 
         if "random_init" in timings:
             seconds["random_init"] = timings["random_init"]
 
+    return write_table(args, rows, seconds, proxies, labels, report["training"], describe_data=describe_data,
+                       footnote=footnote)
+
+
+def write_table(args: argparse.Namespace, rows: dict[str, dict], seconds: dict[str, float],
+                proxies: dict[str, tuple[dict, int, dict]], labels: dict, training: dict, *, describe_data: Any,
+                footnote: str) -> str:
+    """Print ``rows`` (method -> budget -> probe AUC mean and std) with each method's wall time
+    and each proxy's score (``proxies``: key -> (proxy score, epochs, the untrained model's)),
+    and save the table to ``args.out``."""
     budgets = list(next(iter(rows.values())))
     width = max(36, *(len(name) + 2 for name in rows))
     lines = [describe_data(labels, args.repeats), "",
@@ -71,7 +83,6 @@ def compare(args: argparse.Namespace, tasks: tuple[str, ...], *, describe_data: 
                      f"[{proxy['ci'][0]:.3f}, {proxy['ci'][1]:.3f}], p={proxy['p_value']:.3g} — {proxy['statement']}")
         lines.append(f"  the same task's proxy score from the untrained (random-init) model: AUC {untrained['auc']:.3f} "
                      f"[{untrained['ci'][0]:.3f}, {untrained['ci'][1]:.3f}]")
-    training = report["training"]
     lines += ["", footnote, "<task> + <baseline>: that task's embeddings stacked on the baseline's features, one probe.",
               f"settings: trainer.threads auto -> {training.get('threads')} torch thread(s), "
               f"{training.get('num_workers')} DataLoader workers, {os.cpu_count()} cores"]
