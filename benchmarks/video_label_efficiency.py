@@ -24,6 +24,7 @@ def main() -> None:
     args = arguments(__doc__.splitlines()[0], "colposcopy_features.yaml", "video_label_efficiency.txt")
     logging.basicConfig(level=logging.WARNING)
     from proxyml import load_recipe, run
+    from proxyml.reporting import learning_statements
 
     overrides = [f"evaluate.repeats={args.repeats}", f"output.dir={ROOT / 'runs' / 'benchmark' / 'video'}",
                  "trainer.progress_bar=false"]
@@ -39,13 +40,18 @@ def main() -> None:
     proxies = {key: (proxy, training[key]["epochs"], report["proxy_scores_baselines"][key]["random_init"])
                for key, proxy in report["proxy_scores"].items()}
     first = next(iter(training.values()))
+    learning = [f"{key}: training loss {t['pretext']['recent_train_loss']:.3f} (last {t['pretext']['epochs_averaged']} "
+                f"epochs), chance {t['pretext']['chance_loss']:.3f}: {'learned' if t['pretext']['learned'] else 'DID NOT LEARN'}"
+                for key, t in training.items() if t.get("pretext")]
     write_table(args, rows, seconds, proxies, report["labels"], first, describe_data=lambda labels, repeats: (
         f"synthetic colposcopy exams (proxyml demo colposcopy: SYNTHETIC videos), {labels['n_labelled']} labelled "
         f"videos, positive class {labels['positive']!r}; {repeats} stratified draws per budget; probe = "
         "standardised logistic regression; ROC AUC on the labelled videos left out of each draw (mean ± std)."),
         footnote="wall s: proxyml:combined = training all three proxies + embedding and scoring; "
                  "random_init = building + embedding; video.frame_stats = its features. "
-                 "proxyml:<key> = that proxy's embedding alone; proxyml:combined = the three side by side.")
+                 "proxyml:<key> = that proxy's embedding alone; proxyml:combined = the three side by side.\n"
+                 + "pretext training (label-free): " + "; ".join(learning)
+                 + "".join(f"\n  {statement}" for statement in learning_statements(report)))
 
 
 if __name__ == "__main__":

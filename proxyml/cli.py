@@ -91,7 +91,9 @@ def _configure_logging(quiet: bool) -> None:
 
 
 def _summarise(report: dict) -> str:
-    lines = []
+    from proxyml.reporting import learning_statements
+
+    lines = [f"warning: {statement}" for statement in learning_statements(report)]
     proxies = [("", report.get("proxy_score"), report.get("proxy_score_baselines"))]
     proxies += [(key, value, (report.get("proxy_scores_baselines") or {}).get(key))
                 for key, value in (report.get("proxy_scores") or {}).items()]

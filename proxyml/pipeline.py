@@ -56,6 +56,7 @@ from proxyml.reporting import (  # noqa: F401  (the names proxyml.pipeline has a
     finish_report,
     model_plans,
     prepare,
+    pretext_learning,
     reference_method,
     save_examples,
     score_columns,
@@ -358,8 +359,10 @@ def _run(recipe: Recipe, *, resume: bool, callbacks: list[pl.Callback] | None) -
                           seed_features)
     checkpoints = [(plan, fit.checkpoint) for (plan, _), fit in zip(models, fits, strict=True)]
     add_supervised(report, recipe, prepared, checkpoints, timings)
-    report["training"] = fits[0].summary() if len(fits) == 1 else {
-        plan.key: fit.summary() for (plan, _), fit in zip(models, fits, strict=True)}
+    summaries = [{**fit.summary(), "pretext": pretext_learning(module.tasks, module.weights, fit.history)}
+                 for (_, module), fit in zip(models, fits, strict=True)]
+    report["training"] = summaries[0] if len(fits) == 1 else {
+        plan.key: summary for (plan, _), summary in zip(models, summaries, strict=True)}
     report["prediction"] = {"processes": predicted.processes, "batch_size": predicted.batch_size}
     tick = time.perf_counter()
     examples = build_examples(recipe, dataset, scores)

@@ -207,6 +207,7 @@ def finish_report(report: dict[str, Any], out: Path, ev: EvaluateSection, timing
     if labels is not None:
         report["verdict"] = build_verdict(report, confidence=ev.confidence, seeds=ev.seeds)
         add_supervised_statement(report)
+        report["verdict"].setdefault("notes", []).extend(learning_statements(report))
     if examples:
         report["examples"] = {key: [{k: v for k, v in row.items() if k != "html"} for row in rows]
                               for key, rows in examples.items()}
@@ -322,6 +323,53 @@ def add_supervised(report: dict[str, Any], recipe: Recipe, prepared: Prepared,
     report["supervised"] = supervised_report(results, draws, report.get("probes") or {}, report.get("reference"),
                                              ev.confidence)
     timings["supervised"] = time.perf_counter() - tick
+
+
+LEARNED_MARGIN = 0.03
+"""A pretext task learned when its recent training loss is at least this share below chance."""
+RECENT_EPOCHS = 5
+"""Epochs whose training loss is averaged for that (one epoch's is noisy on small data)."""
+
+
+def pretext_learning(tasks: dict[str, Any], weights: dict[str, float],
+                     history: list[dict[str, float]]) -> dict[str, Any] | None:
+    """Did the pretext training learn anything? The mean training loss of the last
+    :data:`RECENT_EPOCHS` epochs against the loss of guessing (each task's ``chance_loss``,
+    weighted as the tasks are): ``{"chance_loss", "recent_train_loss", "epochs_averaged",
+    "learned"}``, or ``None`` when a task does not know its chance loss.
+
+    Example:
+        >>> from proxyml.tasks import create_task
+        >>> flat = [{"train_loss": 1.80}] * 6
+        >>> pretext_learning({"": create_task("timeseries.segment_order")}, {"": 1.0}, flat)["learned"]
+        False
+    """
+    chances = [task.chance_loss for task in tasks.values()]
+    recent = [row["train_loss"] for row in history[-RECENT_EPOCHS:] if row.get("train_loss") is not None]
+    if not recent or any(chance is None for chance in chances):
+        return None
+    chance = sum(weights.get(key, 1.0) * float(task.chance_loss) for key, task in tasks.items())
+    loss = float(np.mean(recent))
+    return {"chance_loss": round(chance, 4), "recent_train_loss": round(loss, 4), "epochs_averaged": len(recent),
+            "learned": bool(loss < (1.0 - LEARNED_MARGIN) * chance)}
+
+
+def learning_statements(report: dict[str, Any]) -> list[str]:
+    """One sentence for each model whose pretext training stayed at chance."""
+    training = report.get("training") or {}
+    entries = {"": training} if "epochs" in training else training
+    statements = []
+    for key, summary in entries.items():
+        check = summary.get("pretext") if isinstance(summary, dict) else None
+        if not check or check.get("learned", True):
+            continue
+        statements.append(
+            f"{key or 'The proxy'}: the pretext task did not learn. Its training loss stayed at "
+            f"{check['recent_train_loss']:.3f} (mean of the last {check['epochs_averaged']} epochs), where guessing gives "
+            f"{check['chance_loss']:.3f}: the encoder was taught nothing, so its embeddings and proxy score are in effect "
+            "those of an untrained model (compare random_init). More training (trainer.max_epochs), another learning "
+            "rate, or a task this data can answer may help.")
+    return statements
 
 
 def add_supervised_statement(report: dict[str, Any]) -> None:

@@ -129,6 +129,13 @@ class PretextTask(ABC, Generic[P]):
     def proxy_score(self, encoder: nn.Module, head: nn.Module, batch: Batch) -> torch.Tensor:
         """One scalar per sample of ``batch`` for direct use as a proxy model: ``(B,)``."""
 
+    @property
+    def chance_loss(self) -> float | None:
+        """The loss of guessing, with nothing learned from the input: a task whose training loss
+        stays there taught its encoder nothing. ``None`` where it is not known (reconstruction:
+        it depends on the data)."""
+        return None
+
     def embed_input(self, batch: Batch) -> torch.Tensor:
         """What the encoder sees when the model is used as a feature extractor."""
         return batch["x"]
@@ -156,6 +163,11 @@ class ClassificationTask(PretextTask[P]):
 
     def loss(self, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         return F.cross_entropy(outputs, targets)
+
+    @property
+    def chance_loss(self) -> float | None:
+        """Cross-entropy of guessing among ``num_classes`` classes drawn equally often: ln(K)."""
+        return math.log(self.num_classes)
 
     def proxy_score(self, encoder: nn.Module, head: nn.Module, batch: Batch) -> torch.Tensor:
         logits = self.forward(encoder, head, batch["x"])
@@ -198,6 +210,11 @@ class PairwiseRankingTask(PretextTask[P]):
 
     def loss(self, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         return F.binary_cross_entropy_with_logits(outputs, targets)
+
+    @property
+    def chance_loss(self) -> float | None:
+        """Logistic loss of guessing which copy got more: ln(2)."""
+        return math.log(2.0)
 
     def proxy_score(self, encoder: nn.Module, head: nn.Module, batch: Batch) -> torch.Tensor:
         return head(encoder(batch["x"])).squeeze(-1)
@@ -286,6 +303,19 @@ class MetadataTask(PretextTask[MetadataParams]):
         codes = np.array([lookup.get(v, -100) if v == v else -100 for v in values], dtype=np.int64)
         self._targets = torch.from_numpy(codes)
         _ = self.score_class  # a `positive` that is not a value of the column fails now, not after training
+
+    @property
+    def chance_loss(self) -> float | None:
+        """Cross-entropy of always predicting the metadata values' frequencies (their entropy);
+        ``None`` before :meth:`prepare`."""
+        if self._targets is None:
+            return None
+        known = self._targets[self._targets >= 0]
+        if not len(known):
+            return None
+        shares = torch.bincount(known).double() / len(known)
+        shares = shares[shares > 0]
+        return float(-(shares * shares.log()).sum())
 
     @property
     def score_class(self) -> int:
