@@ -344,11 +344,11 @@ def pretext_learning(tasks: dict[str, Any], weights: dict[str, float],
         >>> pretext_learning({"": create_task("timeseries.segment_order")}, {"": 1.0}, flat)["learned"]
         False
     """
-    chances = [task.chance_loss for task in tasks.values()]
+    chances = {key: task.chance_loss for key, task in tasks.items()}
     recent = [row["train_loss"] for row in history[-RECENT_EPOCHS:] if row.get("train_loss") is not None]
-    if not recent or any(chance is None for chance in chances):
+    if not recent or any(chance is None for chance in chances.values()):
         return None
-    chance = sum(weights.get(key, 1.0) * float(task.chance_loss) for key, task in tasks.items())
+    chance = sum(weights.get(key, 1.0) * float(value or 0.0) for key, value in chances.items())
     loss = float(np.mean(recent))
     return {"chance_loss": round(chance, 4), "recent_train_loss": round(loss, 4), "epochs_averaged": len(recent),
             "learned": bool(loss < (1.0 - LEARNED_MARGIN) * chance)}
