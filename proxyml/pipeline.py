@@ -17,6 +17,7 @@ Every step writes into the run folder (``recipe.output_dir``):
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import platform
@@ -92,6 +93,11 @@ def preflight(recipe: Recipe, *, resume: bool) -> None:
         raise FileNotFoundError(f"--resume: no checkpoint to resume from in {recipe.output_dir} "
                                 "(no run was started there)")
     saved, new = yaml.safe_load(saved_file.read_text()), recipe.resolved()
+    if isinstance(saved.get("data"), dict) and saved["data"].get("modality") == new["data"]["modality"]:
+        # a run saved before the reader's defaults were filled in meant those defaults; saved params
+        # that no longer validate stay as they are and are reported as changed below
+        with contextlib.suppress(RecipeError):
+            saved["data"]["params"] = recipe.filled_reader_params(saved["data"].get("params"))
     defaults = {"tasks": None, "tasks_training": "separate"}  # what runs saved before these keys existed meant
     changed = [key for key in RESUME_MUST_MATCH if saved.get(key, defaults.get(key)) != new.get(key)]
     trainer_defaults = TrainerSection().model_dump(mode="json")

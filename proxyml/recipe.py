@@ -318,6 +318,7 @@ class Recipe(Section):
                           for t in entries]
                 data[section] = dumped[0] if section == "task" else dumped
         data["data"]["source"] = self.resolve_source(self.data.source)
+        data["data"]["params"] = self.filled_reader_params(self.data.params)
         for key in MODALITIES.get(self.modality).path_params:  # e.g. a folder's metadata table
             value = data["data"]["params"].get(key)
             if isinstance(value, str) and value:
@@ -325,6 +326,11 @@ class Recipe(Section):
         if self.labels is not None:
             data["labels"]["source"] = self.resolve_source(self.labels.source)
         return data
+
+    def filled_reader_params(self, params: dict[str, Any] | None) -> dict[str, Any]:
+        """``data.params`` with the reader's defaults filled in (what the run read its data with),
+        so that embedding new data later reads it the same way whatever a newer default says."""
+        return MODALITIES.get(self.modality)().reader_params(params).model_dump(mode="json")
 
     def resolve_source(self, source: str) -> str:
         """``source`` as an absolute path when it is a relative file path (schemes stay)."""

@@ -212,11 +212,13 @@ def test_baselines_may_be_given_as_names_or_turned_off() -> None:
     assert none.baselines == [] and none.resolved()["evaluate"]["baselines"] == []
 
 
-def test_resolved_fills_encoder_baselines_and_modality() -> None:
+def test_resolved_fills_encoder_baselines_modality_and_reader_defaults() -> None:
     resolved = recipe_from_dict(recipe_dict()).resolved()
     assert resolved["encoder"] == {"name": "timeseries.conv1d", "params": {}}
     assert resolved["evaluate"]["baselines"] == [{"name": "timeseries.minirocket", "params": {}}]
-    assert resolved["data"] == {"source": "sktime:GunPoint", "modality": "timeseries", "params": {}}
+    defaults = {"split": "all", "length": None, "length_policy": "pad", "normalize": "dataset", "id_column": "id",
+                "time_column": "time", "value_columns": None, "format": None, "encoding": "utf-8", "delimiter": ","}
+    assert resolved["data"] == {"source": "sktime:GunPoint", "modality": "timeseries", "params": defaults}
     assert resolved["task"] == {"name": "timeseries.segment_order", "params": {"segments": 3}}
 
 

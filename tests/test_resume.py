@@ -157,3 +157,22 @@ def test_resume_refuses_training_settings_that_change_the_weights(tiny_recipe, t
         pipeline.train(tiny_recipe("trainer.max_epochs=3", "trainer.learning_rate=0.01", labels=None), resume=True)
     _, fit, _ = pipeline.train(tiny_recipe("trainer.max_epochs=4", "trainer.threads=1", labels=None), resume=True)
     assert fit.epochs == 4
+
+
+def test_the_saved_recipe_fills_the_readers_defaults_and_an_older_run_still_resumes(tiny_recipe, tmp_path) -> None:
+    """A run's recipe.yaml holds every data.params default (so new data is later read as the run
+    read its own, whatever a newer default says); a run saved before that, with only the params
+    it was given, still resumes, and a changed reader setting is still refused."""
+    import yaml
+
+    pipeline.train(tiny_recipe())
+    path = tmp_path / "run" / "recipe.yaml"
+    saved = yaml.safe_load(path.read_text())
+    params = saved["data"]["params"]
+    assert params["normalize"] == "dataset" and params["length_policy"] == "pad" and "delimiter" in params
+    saved["data"]["params"] = {}  # as runs saved them before
+    path.write_text(yaml.safe_dump(saved, sort_keys=False))
+    _, fit, _ = pipeline.train(tiny_recipe("trainer.max_epochs=4"), resume=True)
+    assert fit.epochs == 4
+    with pytest.raises(RecipeError, match=r"--resume: the recipe changed data"):
+        pipeline.train(tiny_recipe("trainer.max_epochs=5", "data.params.normalize=none"), resume=True)
